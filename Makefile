@@ -1,0 +1,22 @@
+# Two entry points (see README): `make demo` and `make test`. Both create the environment first.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+# The CPU build of torch, installed before anything else can ask for a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test env clean
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+env: $(VENV)/.installed
+
+demo: env
+	$(VENV)/bin/formtune demo
+
+test: env
+	$(PY) -m pytest

@@ -1,0 +1,3 @@
+from formtune.cli import main
+
+main()

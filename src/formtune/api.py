@@ -1,0 +1,57 @@
+"""The Python API behind the CLI's data commands; each CLI command is a thin shell over one of these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from formtune.check import check
+from formtune.errors import SamplingError, UsageError
+from formtune.plugins import get_registry
+from formtune.task import Task
+from formtune.violations import Violation
+
+
+@dataclass
+class FileResult:
+    """The validation outcome of one file."""
+
+    file: str
+    valid: bool
+    errors: list[Violation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "valid": self.valid,
+                "errors": [{"path": v.path, "message": v.message} for v in self.errors]}
+
+
+def validate_files(schema: Path, files: list[Path], format: str = "json", lenient: bool = False) -> list[FileResult]:
+    """Check each file as one complete output against ``schema`` in ``format``."""
+    task = Task.from_schema(Path(schema), format, lenient)
+    results = []
+    for path in files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: cannot read ({exc})") from None
+        checked = check(text, task)
+        results.append(FileResult(str(path), checked.valid, checked.violations))
+    return results
+
+
+def sample_instances(schema: Path, n: int, seed: int = 0, generator: str = "schema-sampler") -> list[Any]:
+    """``n`` instances of ``schema`` from a registered generator, each checked to be valid."""
+    task = Task.from_schema(Path(schema))
+    registry = get_registry()
+    source, fmt = registry.get("generators", generator), registry.get("formats", task.spec.format)
+    instances = []
+    for i in range(n):
+        value = source.draft(task, seed=seed, index=i).output
+        checked = check(fmt.render(value), task, registry)
+        if not checked.valid:  # a third-party generator may be less careful than the sampler
+            first = checked.violations[0]
+            raise SamplingError(f"generator {generator!r} made an invalid instance: {first.message} at "
+                                f"{first.path or '/'}", keyword=first.kind, path=first.path)
+        instances.append(value)
+    return instances

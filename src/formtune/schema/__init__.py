@@ -1,0 +1,1 @@
+"""JSON Schema machinery shared by every format that validates against a JSON Schema."""

@@ -1,0 +1,90 @@
+"""Task files: loading, and one clear line for every kind of mistake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_formtune
+from formtune.errors import SchemaError, TaskError
+from formtune.task import dump_task_json_schema, load_task
+
+DATA = Path(__file__).parent / "data"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "person.schema.json").write_text((DATA / "person.schema.json").read_text())
+    path = tmp_path / "task.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_loads_the_example_task():
+    task = load_task(DATA / "person.task.yaml")
+    assert task.name == "person" and task.schema["required"] == ["name", "email"]
+    assert set(task.templates) == {"intro", "card"}
+
+
+def test_unknown_field_names_file_line_and_fix(tmp_path):
+    path = write(tmp_path, "name: x\nschema: person.schema.json\ninstructions: hi\ntemplate: []\n")
+    with pytest.raises(TaskError) as err:
+        load_task(path)
+    assert str(err.value) == (f"{path}:4: field 'template': Extra inputs are not permitted; "
+                              "remove it or check its spelling")
+
+
+def test_missing_and_wrongly_typed_fields(tmp_path):
+    with pytest.raises(TaskError, match=r"field 'instructions': Field required; add it"):
+        load_task(write(tmp_path, "name: x\nschema: person.schema.json\n"))
+    with pytest.raises(TaskError, match=r"task.yaml:5: field 'data.train'"):
+        load_task(write(tmp_path, "name: x\nschema: person.schema.json\ninstructions: hi\ndata:\n  train: lots\n"))
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    with pytest.raises(TaskError, match=r"task.yaml:2: not valid YAML"):
+        load_task(write(tmp_path, "name: x\n  bad: [\n"))
+
+
+def test_missing_schema_file_and_bad_schema(tmp_path):
+    task = load_task(write(tmp_path, "name: x\nschema: nope.json\ninstructions: hi\n"))
+    with pytest.raises(TaskError, match=r"schema: .*nope.json does not exist"):
+        task.schema
+    (tmp_path / "bad.json").write_text('{"type": 12}')
+    task = load_task(write(tmp_path, "name: x\nschema: bad.json\ninstructions: hi\n"))
+    with pytest.raises(SchemaError, match="invalid schema"):
+        task.schema_validator
+
+
+def test_template_syntax_error_names_the_template_and_line(tmp_path):
+    task = load_task(write(tmp_path, "name: x\nschema: person.schema.json\ninstructions: hi\n"
+                                     "templates:\n  - name: t\n    text: \"{{ output.name \"\n"))
+    with pytest.raises(TaskError, match=r"template 't', line 1: template syntax error"):
+        task.templates
+
+
+def test_unknown_holdout_template(tmp_path):
+    with pytest.raises(TaskError, match=r"data.holdout_templates: unknown template"):
+        load_task(write(tmp_path, "name: x\nschema: person.schema.json\ninstructions: hi\n"
+                                  "data: {holdout_templates: [nope]}\n"))
+
+
+def test_pydantic_model_as_schema(tmp_path):
+    (tmp_path / "models_x.py").write_text(
+        "from pydantic import BaseModel\nclass Item(BaseModel):\n    sku: str\n    qty: int\n")
+    task = load_task(write(tmp_path, "name: x\nschema: models_x:Item\ninstructions: hi\n"))
+    assert task.schema["required"] == ["sku", "qty"]
+
+
+def test_cli_prints_one_error_line_without_traceback(tmp_path):
+    path = write(tmp_path, "name: x\nschema: person.schema.json\n")
+    result = run_formtune("generate", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"ERROR: {path}:1: field 'instructions': Field required; add it"]
+
+
+def test_task_schema_file_is_up_to_date():
+    committed = (ROOT / "schemas" / "task.schema.json").read_text()
+    assert committed == dump_task_json_schema(), "run: formtune schema > schemas/task.schema.json"
+    assert json.loads(committed)["properties"]["schema"]
