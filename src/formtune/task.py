@@ -169,7 +169,7 @@ class Task:
                 origin = str(path)
             else:
                 text, origin = t.text or "", f"{self.source or 'task'} template {t.name!r}"
-            compiled[t.name] = compile_template(text, origin)
+            compiled[t.name] = compile_template(text, origin, self.base_dir)
         return compiled
 
 

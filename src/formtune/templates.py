@@ -6,6 +6,9 @@ draw from the example's own seeded random stream, so wording varies but stays re
 - ``pick(a, b, ...)`` or ``pick([a, b, ...])`` — one of the options;
 - ``chance(p)`` — true with probability ``p``.
 
+Templates can share macros from files beside the task:
+``{% import "phrases.j2" as phrases with context %}``.
+
 Undefined names are errors (``StrictUndefined``): test optional fields with ``is defined``.
 """
 
@@ -13,13 +16,20 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from formtune.errors import TaskError
 
-_env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+@lru_cache(maxsize=None)
+def _environment(folder: Path) -> jinja2.Environment:
+    """One environment per task folder, so templates can ``{% import %}`` shared macros from it."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
 @dataclass
@@ -40,12 +50,13 @@ class InputTemplate:
         def chance(p: float) -> bool:
             return rng.random() < p
 
+        # Helpers are globals, so macros imported "with context" can use them too.
         return self.template.render(output=output, pick=pick, chance=chance).strip()
 
 
-def compile_template(text: str, origin: str) -> InputTemplate:
-    """Compile ``text``; a syntax error becomes a TaskError naming ``origin`` and the line."""
+def compile_template(text: str, origin: str, folder: Path) -> InputTemplate:
+    """Compile ``text`` (imports resolve in ``folder``); a syntax error names ``origin`` and the line."""
     try:
-        return InputTemplate(_env.from_string(text), origin)
+        return InputTemplate(_environment(folder).from_string(text), origin)
     except jinja2.TemplateSyntaxError as exc:
         raise TaskError(f"{origin}, line {exc.lineno}: template syntax error: {exc.message}") from None
