@@ -15,6 +15,7 @@ import click
 from formtune.errors import FormtuneError, PluginError, SchemaError, TaskError, UsageError
 
 USER_ERRORS = (UsageError, TaskError, SchemaError, PluginError)
+EXAMPLE_TASK = Path(__file__).resolve().parents[2] / "examples" / "support-ticket" / "task.yaml"
 
 
 class _Group(click.Group):
@@ -122,6 +123,82 @@ def generate(task_file: Path, out: Path | None, quiet: bool) -> None:
     click.echo(f"{summary.folder}: accepted {accepted}; rejected {sum(summary.rejected.values())}")
     for reason, n in summary.rejected.most_common(5):
         click.echo(f"  {n:5d}  {reason}")
+
+
+@cli.command("train")
+@click.argument("task_file", type=click.Path(path_type=Path))
+@click.option("--model", help="Local HF folder, hub id, or .gguf file (default: the embedded SmolLM2-135M-Instruct).")
+@click.option("--data", type=click.Path(path_type=Path), help="Dataset folder (default: data/<task name>, made if missing).")
+@click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: runs/<task>-<time>); rerun to resume.")
+@click.option("--epochs", type=float, help="Passes over the training data.")
+@click.option("--lr", "learning_rate", type=float, help="Peak learning rate.")
+@click.option("--batch-size", type=int, help="Rows per forward pass.")
+@click.option("--max-steps", type=int, help="Stop after this many optimizer steps.")
+def train_command(task_file: Path, model: str | None, data: Path | None, out: Path | None, **overrides: object) -> None:
+    """Fine-tune a LoRA adapter on the task's dataset."""
+    from formtune.runs import train_task
+    from formtune.train import TrainConfig
+
+    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    run = train_task(task_file, model=model, data=data, run=out, config=config)
+    click.echo(f"trained: {run}; next: formtune eval {run}")
+
+
+@cli.command("eval")
+@click.argument("run", required=False, type=click.Path(path_type=Path))
+@click.option("--task", "task_file", type=click.Path(path_type=Path), help="Evaluate on a task without a run.")
+@click.option("--model", help="Model to evaluate (with --task).")
+@click.option("--adapter", type=click.Path(path_type=Path), help="LoRA adapter folder to evaluate (with --task).")
+@click.option("--data", "data_file", type=click.Path(path_type=Path),
+              help='Labelled JSONL: {"input": …, "output": …} or chat rows (default: the held-out split).')
+@click.option("--variant", "variants", multiple=True, help="Only these variants (base, base+constrained, tuned).")
+@click.option("--limit", type=int, help="Only the first N examples.")
+@click.option("--batch-size", default=16, show_default=True)
+def eval_command(run: Path | None, task_file: Path | None, model: str | None, adapter: Path | None,
+                 data_file: Path | None, variants: tuple[str, ...], limit: int | None, batch_size: int) -> None:
+    """Evaluate base, constrained and tuned variants on held-out or your own labelled examples."""
+    from formtune.report import print_table
+    from formtune.runs import eval_model, eval_run
+
+    options = {"variants": list(variants) or None, "limit": limit, "batch_size": batch_size}
+    if run is not None:
+        if task_file or model or adapter:
+            raise UsageError("give either a RUN folder or --task/--model/--adapter, not both")
+        eval_run(run, data_file=data_file, **options)
+    elif task_file is not None:
+        run = eval_model(task_file, model=model, adapter=adapter, data_file=data_file, **options)
+    else:
+        raise UsageError("give a RUN folder, or --task TASK_FILE to evaluate a model without a run")
+    print_table(run)
+    click.echo(f"next: formtune report {run}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead.")
+def report(run: Path, as_json: bool) -> None:
+    """Write RUN/report.html (charts, worst failures) and print the metrics table."""
+    from formtune.report import load_metrics, print_table, write_report
+
+    if as_json:
+        click.echo(json.dumps(load_metrics(run), indent=2))
+        return
+    path = write_report(run)
+    print_table(run)
+    click.echo(f"report: {path}")
+
+
+@cli.command()
+@click.option("--task", "task_file", type=click.Path(path_type=Path), help="Task to run (default: the shipped example).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/demo"), show_default=True)
+def demo(task_file: Path | None, out: Path) -> None:
+    """The whole loop on the example support-ticket task with the default model."""
+    from formtune.runs import demo as run_demo
+
+    task_file = task_file or EXAMPLE_TASK
+    if not task_file.is_file():
+        raise UsageError(f"{task_file} not found; pass --task (the example ships in formtune's examples/ folder)")
+    run_demo(task_file, out)
 
 
 @cli.command("schema")

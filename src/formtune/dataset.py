@@ -30,6 +30,7 @@ from formtune.check import check
 from formtune.contrib import Draft, derive_seed
 from formtune.errors import FormtuneError
 from formtune.plugins import Registry, get_registry
+from formtune.progress import progress_bar
 from formtune.task import Task
 
 SPLITS = ("eval", "train")  # build order: evaluation first
@@ -183,7 +184,7 @@ class DatasetBuilder:
 
         counts = {s: len(existing[s]) for s in SPLITS}
         try:
-            with _progress(progress, sum(targets.values()), sum(counts.values())) as advance:
+            with progress_bar(progress, "generating", sum(targets.values()), sum(counts.values())) as advance:
                 for i, (row, reason) in enumerate(self._seed_rows()):
                     if ("train", "task-example", i) not in done and keep("train", "task-example", i, row, reason):
                         counts["train"] += 1
@@ -209,27 +210,6 @@ class DatasetBuilder:
         summary.accepted = counts
         (self.folder / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
         return summary
-
-
-class _progress:
-    """A rich progress bar (or nothing) that yields an ``advance()`` callback."""
-
-    def __init__(self, enabled: bool, total: int, completed: int) -> None:
-        self.enabled, self.total, self.completed = enabled, total, completed
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=False)
-        self._bar.start()
-        task_id = self._bar.add_task("generating", total=self.total, completed=self.completed)
-        return lambda: self._bar.advance(task_id)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self._bar.stop()
 
 
 def build_dataset(task: Task, folder: Path, *, registry: Registry | None = None,

@@ -1,0 +1,190 @@
+"""The evaluator: the same held-out inputs through several model variants, scored by the
+plugins' metrics, with prompt tokens and latency per example.
+
+Variants say what they are:
+
+- ``base``: the untuned model with the full prompt (instructions + the schema);
+- ``base+constrained``: the same, decoding constrained by outlines to the JSON Schema;
+- ``tuned``: the fine-tuned model with the short prompt (the instructions only).
+
+Each variant writes ``predictions/<variant>.jsonl`` (every output with its violations and
+scores) and its averages into ``metrics.json`` as ``{"variants": {"<variant>": {...}}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from formtune.check import check
+from formtune.contrib import Attempt
+from formtune.dataset import chat_messages, read_rows
+from formtune.errors import UsageError
+from formtune.plugins import Registry, get_registry
+from formtune.progress import progress_bar
+from formtune.task import Task
+
+
+@dataclass
+class EvalExample:
+    """An input and, when known, the output expected for it."""
+
+    input: str
+    expected: Any = None
+
+
+@dataclass
+class Variant:
+    """One way of producing outputs: a model (+ adapter), a prompt style, constrained or not."""
+
+    name: str
+    model: str | None = None  # any spec formtune.models.resolve_model accepts
+    adapter: Path | None = None
+    prompt: str = "short"  # "short": instructions only; "full": instructions + schema
+    constrained: bool = False
+
+
+def full_prompt(task: Task) -> str:
+    """The long prompt an untuned model needs: instructions, the schema and the rules of output."""
+    schema = json.dumps(task.schema, ensure_ascii=False)
+    return (f"{task.spec.instructions}\n\nAnswer with exactly one {task.spec.format.upper()} document that "
+            f"matches this JSON Schema, and nothing else (no code fences, no explanations):\n{schema}")
+
+
+def standard_variants(model: str | None, adapter: Path | None) -> list[Variant]:
+    """base, base+constrained, and tuned when there is an adapter."""
+    variants = [Variant("base", model, prompt="full"), Variant("base+constrained", model, prompt="full", constrained=True)]
+    if adapter is not None:
+        variants.append(Variant("tuned", model, adapter=adapter, prompt="short"))
+    return variants
+
+
+def load_examples(path: Path, task: Task, registry: Registry | None = None) -> list[EvalExample]:
+    """Labelled examples from a JSONL file: ``{"input", "output"}`` rows or chat rows."""
+    fmt = (registry or get_registry()).get("formats", task.spec.format)
+    examples = []
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: no such file")
+    for number, row in enumerate(read_rows(Path(path)), start=1):
+        if "input" in row:
+            examples.append(EvalExample(row["input"], row.get("output")))
+        elif "messages" in row:
+            user = [m["content"] for m in row["messages"] if m["role"] == "user"]
+            answer = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
+            if not user:
+                raise UsageError(f"{path}:{number}: a chat row needs a user message")
+            expected = fmt.parse(answer[-1]).value if answer else None
+            examples.append(EvalExample(user[-1], expected))
+        else:
+            raise UsageError(f"{path}:{number}: expected {{\"input\": …, \"output\": …}} or {{\"messages\": […]}}")
+    if not examples:
+        raise UsageError(f"{path}: no examples")
+    return examples
+
+
+def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample], fmt: Any) -> int:
+    """Room for the longest reference answer and a margin; 512 when there are no references."""
+    lengths = [len(tokenizer(fmt.render(e.expected), add_special_tokens=False)["input_ids"])
+               for e in examples if e.expected is not None]
+    return int(max(lengths) * 1.25) + 16 if lengths else 512
+
+
+def _constraint(model: Any, tokenizer: Any, task: Task) -> Any:
+    """An outlines logits processor that only lets through JSON matching the task's schema."""
+    import outlines
+    from outlines.types import JsonSchema
+
+    om = outlines.from_transformers(model, tokenizer)
+    return outlines.Generator(om, JsonSchema(task.schema, whitespace_pattern=r"[ ]?")).logits_processor
+
+
+def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, max_new_tokens: int,
+             batch_size: int, processor: Any = None, on_batch: Any = None) -> list[dict[str, Any]]:
+    """Greedy completions of chat conversations in batches (shortest prompts batched together).
+
+    Returns, per conversation: the completion, its prompt token count, and its latency — the
+    batch's wall time divided by the batch size, since examples in a batch are decoded together.
+    """
+    import torch
+    from transformers import LogitsProcessorList
+
+    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+    results: list[dict[str, Any]] = [{} for _ in prompts]
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        inputs = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
+                           add_special_tokens=False).to(model.device)
+        extra = {}
+        if processor is not None:
+            processor.reset()
+            extra["logits_processor"] = LogitsProcessorList([processor])
+        began = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, **extra)
+        latency = (time.perf_counter() - began) / len(batch)
+        texts = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        for i, text in zip(batch, texts):
+            results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency}
+        if on_batch:
+            on_batch(len(batch))
+    return results
+
+
+def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], out_dir: Path, *,
+             batch_size: int = 16, progress: bool = True, registry: Registry | None = None) -> dict[str, Any]:
+    """Run every variant on ``examples``; write predictions and ``metrics.json`` into ``out_dir``."""
+    from formtune.models import load_model
+    from formtune.train import bf16_supported, load_tuned
+
+    registry = registry or get_registry()
+    fmt = registry.get("formats", task.spec.format)
+    out_dir = Path(out_dir)
+    (out_dir / "predictions").mkdir(parents=True, exist_ok=True)
+    metrics_path = out_dir / "metrics.json"
+    report = json.loads(metrics_path.read_text()) if metrics_path.exists() else {"variants": {}}
+    dtype = "bfloat16" if bf16_supported() else "float32"  # AMX / modern GPUs decode fast in bf16
+
+    for variant in variants:
+        if variant.adapter is not None:
+            model, tokenizer = load_tuned(variant.model, variant.adapter, dtype=dtype)
+        else:
+            model, tokenizer = load_model(variant.model, for_training=False, dtype=dtype)
+        system = full_prompt(task) if variant.prompt == "full" else task.spec.instructions
+        conversations = [chat_messages(system, e.input) for e in examples]
+        processor = _constraint(model, tokenizer, task) if variant.constrained else None
+        with progress_bar(progress, f"eval {variant.name}", len(examples)) as advance:
+            outputs = generate(model, tokenizer, conversations, batch_size=batch_size, processor=processor,
+                               max_new_tokens=_max_new_tokens(tokenizer, task, examples, fmt), on_batch=advance)
+        report["variants"][variant.name] = _score(task, examples, outputs, registry,
+                                                  out_dir / "predictions" / f"{variant.name}.jsonl")
+        metrics_path.write_text(json.dumps(report, indent=2) + "\n")  # kept after every variant
+        del model
+    return report
+
+
+def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]], registry: Registry,
+           predictions_path: Path) -> dict[str, float]:
+    """Apply every metric; write one prediction row per example; return the averages."""
+    totals: dict[str, list[float]] = {name: [] for name in registry.metrics}
+    with predictions_path.open("w", encoding="utf-8") as fh:
+        for example, output in zip(examples, outputs):
+            checked = check(output["completion"], task, registry)
+            attempt = Attempt(example.input, checked, example.expected)
+            scores = {name: metric.score(attempt) for name, metric in registry.metrics.items()}
+            for name, value in scores.items():
+                if value is not None:
+                    totals[name].append(value)
+            fh.write(json.dumps({**output, "input": example.input, "expected": example.expected,
+                                 "valid": checked.valid, "scores": scores,
+                                 "violations": [v.to_dict() for v in checked.violations]},
+                                ensure_ascii=False) + "\n")
+    averages = {name: sum(values) / len(values) for name, values in totals.items() if values}
+    for key in ("prompt_tokens", "latency_s"):
+        averages[key] = sum(o[key] for o in outputs) / len(outputs)
+    averages["n"] = len(outputs)
+    return averages

@@ -1,0 +1,125 @@
+"""``formtune report``: one self-contained HTML page (charts + worst failures) and a terminal table."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from formtune.dataset import read_rows
+from formtune.errors import UsageError
+
+RATE_METRICS_FIRST = ("parse_rate", "schema_valid", "exact_match", "field_f1")
+COSTS = {"prompt_tokens": "prompt tokens per example", "latency_s": "seconds per example"}
+
+
+def load_metrics(run: Path) -> dict[str, Any]:
+    """The ``metrics.json`` of a run folder, or a UsageError saying how to make it."""
+    path = Path(run) / "metrics.json"
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist; run `formtune eval {run}` first")
+    return json.loads(path.read_text())
+
+
+def _rate_names(variants: dict[str, dict[str, float]]) -> list[str]:
+    present = {k for scores in variants.values() for k in scores if k not in COSTS and k != "n"}
+    return [m for m in RATE_METRICS_FIRST if m in present] + sorted(present - set(RATE_METRICS_FIRST))
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _charts(variants: dict[str, dict[str, float]]) -> list[str]:
+    """Base64 PNGs: grouped bars of every rate metric per variant, then one chart per cost."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names, rates = list(variants), _rate_names(variants)
+    charts = []
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rates) + 2), 3.6))
+    width = 0.8 / max(len(names), 1)
+    for i, variant in enumerate(names):
+        xs = [j + i * width for j in range(len(rates))]
+        bars = ax.bar(xs, [variants[variant].get(m, 0.0) for m in rates], width, label=variant)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(rates))], rates, rotation=20)
+    ax.set_ylim(0, 1.1)
+    ax.set_title("quality per variant (higher is better)")
+    ax.legend(fontsize=8)
+    charts.append(_png(fig))
+    plt.close(fig)
+    fig, axes = plt.subplots(1, len(COSTS), figsize=(9, 3))
+    for ax, (key, label) in zip(axes, COSTS.items()):
+        bars = ax.bar(names, [variants[v].get(key, 0.0) for v in names], color="#888")
+        ax.bar_label(bars, fmt="%.3g", fontsize=8)
+        ax.set_title(f"{label} (lower is better)", fontsize=9)
+        ax.tick_params(axis="x", labelrotation=15, labelsize=8)
+    charts.append(_png(fig))
+    plt.close(fig)
+    return charts
+
+
+def worst_failures(run: Path, variant: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The invalid outputs first, then the lowest field F1, of one variant."""
+    rows = read_rows(Path(run) / "predictions" / f"{variant}.jsonl")
+    failing = [r for r in rows if not r["valid"] or (r["scores"].get("exact_match") == 0.0)]
+    failing.sort(key=lambda r: (r["valid"], r["scores"].get("field_f1") or 0.0))
+    return failing[:limit]
+
+
+def _failure_html(row: dict[str, Any]) -> str:
+    problems = "".join(f"<li><code>{html.escape(v['path'] or '/')}</code> {html.escape(v['message'])}</li>"
+                       for v in row["violations"]) or "<li>valid, but not the expected value</li>"
+    expected = html.escape(json.dumps(row.get("expected"), ensure_ascii=False))
+    return (f"<div class=fail><p><b>input</b></p><pre>{html.escape(row['input'])}</pre>"
+            f"<p><b>output</b></p><pre>{html.escape(row['completion'] or '(empty)')}</pre>"
+            f"<p><b>expected</b></p><pre>{expected}</pre><ul>{problems}</ul></div>")
+
+
+def write_report(run: Path) -> Path:
+    """Write ``report.html`` into the run folder and return its path."""
+    run = Path(run)
+    variants = load_metrics(run)["variants"]
+    columns = _rate_names(variants) + list(COSTS)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["variant", *columns, "n"])
+    body = "".join(
+        "<tr><td>" + html.escape(v) + "</td>" + "".join(
+            f"<td>{scores[c]:.3g}</td>" if c in scores else "<td>–</td>" for c in [*columns, "n"]) + "</tr>"
+        for v, scores in variants.items())
+    images = "".join(f'<img src="data:image/png;base64,{png}">' for png in _charts(variants))
+    failures = "".join(
+        f"<h3>{html.escape(v)}</h3>" + ("".join(_failure_html(r) for r in worst_failures(run, v)) or "<p>none</p>")
+        for v in variants)
+    page = f"""<!doctype html><meta charset=utf-8><title>formtune report: {html.escape(run.name)}</title>
+<style>body{{font:14px system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
+td:first-child{{text-align:left}}pre{{background:#f6f6f6;padding:6px;white-space:pre-wrap}}
+.fail{{border-left:3px solid #c33;padding-left:10px;margin:10px 0}}img{{max-width:100%}}</style>
+<h1>formtune report: {html.escape(run.name)}</h1>
+<table><tr>{head}</tr>{body}</table>
+{images}
+<h2>Worst failures</h2>{failures}"""
+    path = run / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def print_table(run: Path) -> None:
+    """The metrics of every variant as a rich table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    variants = load_metrics(run)["variants"]
+    # One row per metric, one column per variant: stays readable in a narrow terminal.
+    table = Table("metric", *variants, title=f"formtune: {Path(run).name}")
+    for metric in [*_rate_names(variants), *COSTS, "n"]:
+        table.add_row(metric, *(f"{s[metric]:.3g}" if metric in s else "–" for s in variants.values()))
+    Console().print(table)

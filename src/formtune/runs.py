@@ -1,0 +1,132 @@
+"""Run folders and the whole loop: generate → train → evaluate → report.
+
+A run folder (``runs/<task>-<time>/``) holds ``run.json`` (which task, data and model it is
+about), what the trainer writes (``config.json``, ``adapter/``, logs, checkpoints), and what the
+evaluator writes (``metrics.json``, ``predictions/``), then ``report.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from formtune.dataset import build_dataset, read_rows
+from formtune.errors import UsageError
+from formtune.evaluate import EvalExample, Variant, evaluate, load_examples, standard_variants
+from formtune.task import Task, load_task
+
+
+def new_run_dir(task: Task, root: Path = Path("runs")) -> Path:
+    return root / f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def default_data_dir(task: Task) -> Path:
+    return Path("data") / task.name
+
+
+def write_run_info(run: Path, task_file: Path, data: Path | None, model: str | None,
+                   adapter: Path | None = None) -> None:
+    """Record what the run is about; ``adapter`` defaults to the run's own ``adapter/``."""
+    run.mkdir(parents=True, exist_ok=True)
+    info = {"task": str(Path(task_file).resolve()), "data": str(Path(data).resolve()) if data else None,
+            "model": model, "adapter": str(Path(adapter).resolve()) if adapter else None}
+    (run / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def read_run_info(run: Path) -> dict[str, Any]:
+    path = Path(run) / "run.json"
+    if not path.is_file():
+        raise UsageError(f"{run} is not a formtune run folder (no run.json); make one with `formtune train`")
+    return json.loads(path.read_text())
+
+
+def train_task(task_file: Path, *, model: str | None = None, data: Path | None = None,
+               run: Path | None = None, config: Any = None, progress: bool = True) -> Path:
+    """Make the task's dataset if needed, fine-tune on it, and return the run folder."""
+    from formtune.train import train
+
+    task = load_task(task_file)
+    data = data or default_data_dir(task)
+    build_dataset(task, data, progress=progress)
+    run = run or new_run_dir(task)
+    write_run_info(run, task_file, data, model)
+    result = train(model, read_rows(data / "train.jsonl"), None, config, run)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    return run
+
+
+def eval_examples(task: Task, info: dict[str, Any], data_file: Path | None, limit: int | None) -> list[EvalExample]:
+    """Labelled examples from ``--data``, else the run's held-out split."""
+    if data_file is None:
+        if not info.get("data"):
+            raise UsageError("no dataset is known for this run; pass --data FILE.jsonl")
+        data_file = Path(info["data"]) / "eval.jsonl"
+    examples = load_examples(data_file, task)
+    return examples[:limit] if limit else examples
+
+
+def eval_run(run: Path, *, data_file: Path | None = None, variants: list[str] | None = None,
+             limit: int | None = None, batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
+    """Evaluate the run's variants (all standard ones unless ``variants`` names some)."""
+    info = read_run_info(run)
+    task = load_task(info["task"])
+    adapter = Path(info.get("adapter") or Path(run) / "adapter")
+    chosen = standard_variants(info.get("model"), adapter if (adapter / "adapter_config.json").exists() else None)
+    if variants:
+        unknown = set(variants) - {v.name for v in chosen}
+        if unknown:
+            raise UsageError(f"unknown variant(s) {sorted(unknown)}; this run has: {[v.name for v in chosen]}")
+        chosen = [v for v in chosen if v.name in variants]
+    return evaluate(task, eval_examples(task, info, data_file, limit), chosen, Path(run),
+                    batch_size=batch_size, progress=progress)
+
+
+def eval_model(task_file: Path, *, model: str | None, adapter: Path | None, data_file: Path | None,
+               run: Path | None = None, **kwargs: Any) -> Path:
+    """Evaluate any model (and adapter) on a task without a training run; returns the new run folder."""
+    task = load_task(task_file)
+    data_dir = default_data_dir(task) if data_file is None else None
+    if data_dir is not None:
+        build_dataset(task, data_dir, progress=kwargs.get("progress", True))
+    run = run or new_run_dir(task)
+    write_run_info(run, task_file, data_dir, model, adapter)
+    eval_run(run, data_file=data_file, **kwargs)
+    return run
+
+
+def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
+    """The whole loop on one task: data, baselines, training, tuned model, report."""
+    from formtune.report import print_table, write_report
+    from formtune.train import train
+
+    task = load_task(task_file)
+    data, run = out / "data", out / "run"
+    timings: dict[str, float] = {}
+
+    def step(name: str, began: float) -> None:
+        timings[name] = round(time.perf_counter() - began, 1)
+        print(f"[demo] {name}: {timings[name]} s", flush=True)
+
+    began = time.perf_counter()
+    build_dataset(task, data, progress=progress)
+    write_run_info(run, task_file, data, None)
+    step("generate", began)
+    examples = eval_examples(task, read_run_info(run), None, None)
+    began = time.perf_counter()
+    evaluate(task, examples, standard_variants(None, None), run, progress=progress)
+    step("evaluate base models", began)
+    began = time.perf_counter()
+    result = train(None, read_rows(data / "train.jsonl"), None, None, run)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    step("train", began)
+    began = time.perf_counter()
+    evaluate(task, examples, [Variant("tuned", None, adapter=result.adapter_dir)], run, progress=progress)
+    step("evaluate tuned model", began)
+    (run / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    print_table(run)
+    print(f"report: {write_report(run)}")
+    return run
