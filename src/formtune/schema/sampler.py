@@ -31,8 +31,10 @@ from formtune.errors import SamplingError
 from formtune.schema.compile import DEFAULT_DIALECT, compile_schema
 
 RETRIES = 20  # whole-instance attempts, each with a seed derived from the caller's
+MAX_OPTIONAL = 12  # optional properties per object, at most
 LOCAL_TRIES = 3  # attempts per instance location before giving up on it
 NODE_BUDGET = 4000  # generated locations per attempt: stops pathological schemas early
+DEPTH_MARGIN = 12  # levels past max_depth before a recursion counts as endless
 MAX_HOPS = 256  # $ref/allOf expansions at one location: stops ref cycles that never nest
 ALL_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
 ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "deprecated", "readOnly",
@@ -46,9 +48,10 @@ Part = tuple[Any, Any]  # (subschema, the referencing.Resolver it is to be read 
 class _Unsat(Exception):
     """This location cannot be satisfied with the choices made so far."""
 
-    def __init__(self, keyword: str, path: str, message: str = "") -> None:
+    def __init__(self, keyword: str, path: str, message: str = "", *, retry: bool = True) -> None:
         super().__init__(message or keyword)
         self.keyword, self.path, self.message = keyword, path or "/", message or keyword
+        self.retry = retry  # False: trying again at the same place cannot help
 
 
 @dataclass
@@ -86,6 +89,7 @@ class _Node:
     min_props: int = 0
     max_props: int | None = None
     hinted: set[str] = field(default_factory=set)  # types suggested by the keywords present
+    risky: bool = False  # keywords the generator only approximates: check the value right away
 
     def tighten_lo(self, value: float, exclusive: bool) -> None:
         if self.lo is None or value > self.lo or (value == self.lo and exclusive):
@@ -109,6 +113,7 @@ class _Collector:
 
     def choose(self, key: tuple, options: list[list[Part]]) -> None:
         """Queue the branch already chosen for ``key``, or remember it as the next choice."""
+        self.node.risky = True
         if key in self.decided:
             self.queue.extend(options[self.decided[key]])
         elif self.pending is None:
@@ -174,6 +179,7 @@ def _kw_prefix(c: _Collector, value: Any, schema: dict, res: Any) -> None:
 
 
 def _kw_contains(c: _Collector, value: Any, schema: dict, res: Any) -> None:
+    c.node.risky = True
     c.node.contains.append((value, res))
     c.node.hinted.add("array")
 
@@ -197,6 +203,7 @@ def _kw_additional(c: _Collector, value: Any, schema: dict, res: Any) -> None:
 
 
 def _kw_unevaluated(c: _Collector, value: Any, schema: dict, res: Any) -> None:
+    c.node.risky = True
     c.node.no_extras = c.node.no_extras or value is not True
 
 
@@ -246,6 +253,7 @@ def _kw_if(c: _Collector, value: Any, schema: dict, res: Any) -> None:
 
 def _kw_not(c: _Collector, value: Any, schema: dict, res: Any) -> None:
     """Prune what a simple ``not`` rules out; anything subtler is left to validation."""
+    c.node.risky = True
     if not isinstance(value, dict):
         return
     keys = set(value) - ANNOTATIONS
@@ -308,7 +316,8 @@ _KEYWORDS: dict[str, Callable[..., None]] = {
     "patternProperties": _kw_pattern_props,
     "additionalProperties": _kw_additional,
     "unevaluatedProperties": _kw_unevaluated,
-    "propertyNames": _kw_list("names", "object"),
+    "propertyNames": lambda c, v, s, r: (_kw_list("names", "object")(c, v, s, r), setattr(c.node, "risky", True)),
+    "unevaluatedItems": lambda c, v, s, r: setattr(c.node, "risky", True),
     "required": _kw_required,
     "minProperties": _kw_set("min_props", "object", max),
     "maxProperties": _kw_set("max_props", "object", min),
@@ -384,6 +393,9 @@ class _Xeger(rstr.Rstr):
         self.repeat = repeat
         # rstr builds some alphabets from sets, whose order changes with PYTHONHASHSEED.
         self._alphabets = {k: "".join(sorted(v)) for k, v in self._alphabets.items()}
+        # "." "\s" "\W" need not produce form feeds and vertical tabs: keep the text readable.
+        self._alphabets.update(printable=string.ascii_letters + string.digits + string.punctuation + " ",
+                               whitespace=" ", nonword=string.punctuation.replace("_", "") + " ")
 
     def _handle_repeat(self, start_range: int, end_range: int, value: Any) -> str:
         end_range = min(end_range, start_range + self.repeat)
@@ -413,6 +425,7 @@ _STRING_HINTS: dict[str, Callable[[Any, random.Random], str]] = {
     "username": lambda f, r: f.user_name(), "user_name": lambda f, r: f.user_name(),
     "login": lambda f, r: f.user_name(), "password": lambda f, r: f.password(),
     "email": lambda f, r: f.email(), "mail": lambda f, r: f.email(),
+    "email_address": lambda f, r: f.email(), "phone_number": lambda f, r: f.phone_number(),
     "phone": lambda f, r: f.phone_number(), "telephone": lambda f, r: f.phone_number(),
     "mobile": lambda f, r: f.phone_number(), "city": lambda f, r: f.city(),
     "country": lambda f, r: f.country(), "country_code": lambda f, r: f.country_code(),
@@ -457,14 +470,25 @@ _PERSON = {"full", "customer", "user", "person", "contact", "author", "owner", "
            "employee", "patient", "student", "member", "account", "holder", "recipient", "sender"}
 
 
+_QUALIFIED = {  # last words that mislead after most other words: the words they may follow
+    "name": _PERSON,
+    "address": {"billing", "shipping", "home", "street", "postal", "mailing", "delivery", "customer", "user"},
+    "state": {"home", "us", "billing", "shipping"},
+    "country": {"home", "billing", "shipping", "origin", "birth"},
+    "city": {"home", "billing", "shipping", "birth"},
+    "ip": set(), "color": set(), "job": set(), "login": set(), "domain": set(), "link": set(),
+}
+
+
 def _hint_for(name: str, table: dict[str, Callable]) -> Callable | None:
     """The generator a property name suggests: whole name first, then its trailing words."""
     words = _snake(name).split("_")
     if words[-1] == "at" and table is _STRING_HINTS:  # created_at, updated_at, ...
         return table["timestamp"]
     for start in range(len(words)):
-        if start and words[start:] == ["name"] and words[start - 1] not in _PERSON:
-            return None  # file_name, project_name: not a person's name
+        rest = words[start:]
+        if start and len(rest) == 1 and rest[0] in _QUALIFIED and words[start - 1] not in _QUALIFIED[rest[0]]:
+            return None  # file_name, mac_address, order_state: not what the last word suggests
         found = table.get("_".join(words[start:]))
         if found is not None:
             return found
@@ -550,7 +574,12 @@ class SchemaSampler:
                 failures[exc.keyword, exc.path] += 1
                 messages.setdefault((exc.keyword, exc.path), exc.message)
                 continue
-            errors = list(self.validator.iter_errors(value))
+            try:
+                errors = list(self.validator.iter_errors(value))
+            except Exception as exc:  # noqa: BLE001 - jsonschema itself chokes on some odd schemas
+                failures["validator", "/"] += 1
+                messages.setdefault(("validator", "/"), f"jsonschema fails on this instance: {exc!r}")
+                continue
             if not errors:
                 return value
             for error in errors:
@@ -592,22 +621,33 @@ class _Draw:
         self.s, self.rng, self.fake = sampler, rng, sampler.fake
         self.budget = NODE_BUDGET
 
+    def frugal(self) -> bool:
+        """Past two thirds of the budget, add nothing optional: finish the instance instead."""
+        return self.budget < NODE_BUDGET // 3
+
     # --- the location loop: collect, generate, check ---------------------------------------
 
     def value(self, parts: list[Part], depth: int, path: str, hint: str | None = None) -> Any:
         """A value satisfying every part, or _Unsat after a few local attempts."""
+        if depth > self.s.max_depth + DEPTH_MARGIN:
+            raise _Unsat("$ref", path, f"recursion deeper than {depth} levels: something required recurses",
+                         retry=False)
         last: _Unsat | None = None
         for _ in range(LOCAL_TRIES):
             self.budget -= 1
             if self.budget < 0:
-                raise last or _Unsat("budget", path, "the schema is too large or too recursive")
+                raise _Unsat("budget", path, "the schema is too large or too recursive", retry=False)
             try:
                 node = self.resolve(parts, depth, path)
                 value = self.generate(node, parts, depth, path, hint)
             except _Unsat as exc:
+                if not exc.retry:
+                    raise
                 last = exc
                 continue
-            error = self.first_error(parts, value)
+            # Plain nodes are built to satisfy their keywords and their children were checked
+            # already; re-validating them would cost O(size x depth). The final check remains.
+            error = self.first_error(parts, value) if node.risky else None
             if error is None:
                 return value
             last = _Unsat(str(error.validator), path + _schema_path(error), error.message)
@@ -617,8 +657,11 @@ class _Draw:
     def first_error(self, parts: list[Part], value: Any) -> jsonschema.ValidationError | None:
         for schema, res in parts:
             checker = self.s.validator.evolve(schema=schema, _resolver=res)
-            for error in checker.iter_errors(value):
-                return error
+            try:
+                for error in checker.iter_errors(value):
+                    return error
+            except Exception as exc:  # noqa: BLE001 - see sample(): a broken subschema
+                raise _Unsat("validator", "", f"jsonschema fails here: {exc!r}") from None
         return None
 
     def resolve(self, parts: list[Part], depth: int, path: str) -> _Node:
@@ -645,7 +688,7 @@ class _Draw:
     def collect(self, parts: list[Part], decided: dict[tuple, int], path: str) -> _Collector:
         self.budget -= 1
         if self.budget < 0:
-            raise _Unsat("budget", path, "the schema is too large or too recursive")
+            raise _Unsat("budget", path, "the schema is too large or too recursive", retry=False)
         c = _Collector(decided)
         c.queue.extend(parts)
         hops = 0
@@ -658,11 +701,11 @@ class _Draw:
             hops += 1
             if hops > MAX_HOPS:
                 raise _Unsat("$ref", path, "too many nested references")
-            if "$id" in schema or "id" in schema:
-                res = res.in_subresource(self.s.spec.create_resource(schema))
+            res = self.enter(schema, res)
             for ref_kw in ("$ref", "$dynamicRef", "$recursiveRef"):
                 if isinstance(schema.get(ref_kw), str):
                     target = "#" if ref_kw == "$recursiveRef" else schema[ref_kw]
+                    c.node.risky = c.node.risky or ref_kw != "$ref"  # dynamic scope: approximated
                     try:
                         resolved = res.lookup(target)
                     except referencing.exceptions.Unresolvable as exc:
@@ -675,6 +718,15 @@ class _Draw:
                 if handler is not None and (value is not None or key == "const"):
                     handler(c, value, schema, res)
         return c
+
+    def enter(self, schema: dict, res: Any) -> Any:
+        """The resolver inside ``schema``: a new base URI if it has an ``$id`` (``id`` before draft 6)."""
+        if "$id" not in schema and "id" not in schema:
+            return res
+        try:
+            return res.in_subresource(self.s.spec.create_resource(schema))
+        except (AttributeError, TypeError):  # "id" used as a property name by mistake: no base URI
+            return res
 
     def finish(self, node: _Node, path: str) -> _Node:
         """Drop the types whose constraints contradict; fail if none is left."""
@@ -741,7 +793,7 @@ class _Draw:
         if depth >= self.s.max_depth:  # deep: scalars end the recursion
             scalars = [t for t in types if t not in ("object", "array")]
             types = scalars or types
-        if len(types) > 1 and "null" in types and self.rng.random() < 0.85:
+        if len(types) > 1 and "null" in types and self.rng.random() < 0.75:
             types.remove("null")
         return self.rng.choice(types)
 
@@ -763,11 +815,11 @@ class _Draw:
             if fits(text):
                 return text
         known = [f for f in node.formats if f in _FORMATS]
-        for _ in range(6):
-            if known:
+        for attempt in range(8):
+            if known and not (node.patterns and attempt % 2):  # both: take turns
                 text = _FORMATS[self.rng.choice(known)](self)
             elif node.patterns:
-                text = self.from_pattern(self.rng.choice(node.patterns), node)
+                text = self.from_pattern(self.rng.choice(node.patterns), node, attempt)
             else:
                 text = self.words(node.min_len, node.max_len)
             if fits(text):
@@ -775,8 +827,13 @@ class _Draw:
         keyword = "format" if known else "pattern" if node.patterns else "minLength"
         raise _Unsat(keyword, path, f"no string found for {keyword} {node.patterns or node.formats}")
 
-    def from_pattern(self, pattern: str, node: _Node) -> str:
-        repeat = 6 if node.max_len is None else max(1, min(6, node.max_len // 4))
+    def from_pattern(self, pattern: str, node: _Node, attempt: int) -> str:
+        # Few repeats first: shorter strings read better, and some schemas' regexes backtrack
+        # exponentially in the length of the string (the validator would take minutes).
+        # Later attempts allow more, for a minLength that an anchored pattern cannot pad.
+        repeat = 3 * 2 ** (attempt // 2) if attempt < 2 else max(3 * 2 ** (attempt // 2), node.min_len)
+        if node.max_len is not None:
+            repeat = max(1, min(repeat, node.max_len if attempt >= 2 else node.max_len // 4))
         try:
             text = _Xeger(self.rng, repeat).xeger(pattern)
         except Exception:  # noqa: BLE001 - sre internals on exotic patterns
@@ -853,7 +910,7 @@ class _Draw:
         low = max(node.min_items, need)
         if cap is not None and low > cap:
             raise _Unsat("maxItems", path, f"needs {low} items but at most {cap} are allowed")
-        if depth >= self.s.max_depth:
+        if depth >= self.s.max_depth or self.frugal():
             count = low
         else:
             count = self.rng.randint(max(low, 1), max(low, 1) + 2)
@@ -891,10 +948,16 @@ class _Draw:
         for key in keys:
             if not self.allowed(node, key):
                 raise _Unsat("additionalProperties", path, f"required {key!r} is not allowed")
-        chance = 0.6 if depth < self.s.max_depth else 0.0
+        # Optional properties thin out with depth, and a wide object gets a dozen at most:
+        # training examples should be readable, not every field of a Kubernetes manifest.
+        chance = 0.0 if self.frugal() else 0.6 * max(0.0, 1 - depth / self.s.max_depth)
         optional = [k for k in node.props if k not in node.required and k not in node.forbidden
                     and self.allowed(node, k)]
-        keys += [k for k in optional if self.rng.random() < chance]
+        picked = [k for k in optional if self.rng.random() < chance]
+        if len(picked) > MAX_OPTIONAL:
+            keep = set(self.rng.sample(picked, MAX_OPTIONAL))
+            picked = [k for k in picked if k in keep]
+        keys += picked
         if node.max_props is not None and len(keys) > node.max_props:
             keys = keys[:node.max_props]  # required ones come first and are kept
         spare = [k for k in optional if k not in keys]
@@ -924,7 +987,7 @@ class _Draw:
                 pattern = self.rng.choice(node.pattern_props)[0]
                 key = _Xeger(self.rng, 4).xeger(pattern)
             elif node.names:
-                key = self.value(node.names, 99, f"{path}/propertyNames")
+                key = self.value(node.names, self.s.max_depth, f"{path}/propertyNames")
             else:
                 key = self.word()
             if key not in taken and key not in node.forbidden and self.allowed(node, key):
