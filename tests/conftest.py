@@ -33,10 +33,6 @@ def _isolated_plugin_env(monkeypatch):
     monkeypatch.delenv("FORMTUNE_DISABLE_PLUGINS", raising=False)
 
 
-CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A tiny random Llama (2 layers) with a byte-level BPE tokenizer and a ChatML template,
@@ -44,6 +40,8 @@ def tiny_model(tmp_path_factory) -> Path:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from formtune.models import CHATML_FALLBACK_TEMPLATE
 
     folder = tmp_path_factory.mktemp("tiny-model")
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
@@ -55,7 +53,7 @@ def tiny_model(tmp_path_factory) -> Path:
     bpe.train_from_iterator(corpus, trainers.BpeTrainer(
         vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|im_start|>", eos_token="<|im_end|>",
-                                        pad_token="<|endoftext|>", chat_template=CHATML)
+                                        pad_token="<|endoftext|>", chat_template=CHATML_FALLBACK_TEMPLATE)
     tokenizer.save_pretrained(folder)
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,

