@@ -70,3 +70,16 @@ def test_report_cli_json_and_missing_metrics(tmp_path):
     assert result.returncode == 0 and json.loads(result.stdout)["variants"]["tuned"]["schema_valid"] == 1.0
     missing = run_formtune("report", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "formtune eval" in missing.stderr
+
+
+def test_eval_any_model_on_a_user_gold_set_without_a_run(tiny_model, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"input": "I'm Ada, ada@example.org", "output": {"name": "Ada", "email": "ada@example.org"}}) + "\n")
+    result = run_formtune("eval", "--task", str(DATA / "person.task.yaml"), "--model", str(tiny_model),
+                          "--data", str(gold), "--variant", "base", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [run] = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert list(metrics["variants"]) == ["base"] and metrics["variants"]["base"]["n"] == 1
+    unknown = run_formtune("eval", str(run), "--variant", "tuned", cwd=tmp_path)
+    assert unknown.returncode == 2 and "unknown variant" in unknown.stderr

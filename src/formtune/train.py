@@ -199,6 +199,14 @@ def to_prompt_completion(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
 
 def _callbacks(log_path: Path, stop: _GracefulStop) -> list[Any]:
     from transformers import TrainerCallback
+    from transformers.trainer_callback import ProgressCallback
+
+    class LossInProgressBar(ProgressCallback):
+        """The usual progress bar, with the loss beside it instead of a printed dict per step."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if self.training_bar is not None and logs and "loss" in logs:
+                self.training_bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
 
     class JsonlLog(TrainerCallback):
         """Append each log event (loss per step, eval loss ...) to train_log.jsonl."""
@@ -220,7 +228,7 @@ def _callbacks(log_path: Path, stop: _GracefulStop) -> list[Any]:
                 control.should_training_stop = True
             return control
 
-    return [JsonlLog(), StopOnSignal()]
+    return [JsonlLog(), StopOnSignal(), LossInProgressBar()]
 
 
 class _GracefulStop:
@@ -353,6 +361,9 @@ def train(
     interrupted = False
     started = time.perf_counter()
     with _GracefulStop() as stop:
+        from transformers.trainer_callback import ProgressCallback
+
+        trainer.remove_callback(ProgressCallback)
         for cb in _callbacks(log_path, stop):
             trainer.add_callback(cb)
         try:
