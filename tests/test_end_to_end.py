@@ -20,7 +20,7 @@ def test_tuning_the_default_model_beats_the_prompted_base(tmp_path):
     task_file.write_text(task_file.read_text().replace("train: 300", "train: 160").replace("eval: 60", "eval: 16"))
 
     trained = run_formtune("train", str(task_file), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
-                           "--epochs", "1", cwd=tmp_path, timeout=1500)
+                           cwd=tmp_path, timeout=1500)
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert (tmp_path / "run" / "adapter" / "adapter_config.json").is_file()
 
@@ -29,8 +29,10 @@ def test_tuning_the_default_model_beats_the_prompted_base(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     variants = json.loads((tmp_path / "run" / "metrics.json").read_text())["variants"]
     base, tuned = variants["base"], variants["tuned"]
-    assert tuned["schema_valid"] >= 0.9 > base["schema_valid"]
-    assert tuned["field_f1"] > base["field_f1"] + 0.5
+    # Evaluation uses a held-out template the model never saw; the prompted base never parses.
+    assert tuned["parse_rate"] >= 0.9 > base["parse_rate"]
+    assert tuned["schema_valid"] > base["schema_valid"]
+    assert tuned["field_f1"] >= 0.8 > base["field_f1"]
     assert tuned["prompt_tokens"] < base["prompt_tokens"] / 2
 
     reported = run_formtune("report", str(tmp_path / "run"), cwd=tmp_path)

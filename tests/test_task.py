@@ -88,3 +88,15 @@ def test_task_schema_file_is_up_to_date():
     committed = (ROOT / "schemas" / "task.schema.json").read_text()
     assert committed == dump_task_json_schema(), "run: formtune schema > schemas/task.schema.json"
     assert json.loads(committed)["properties"]["schema"]
+
+
+def test_training_settings_come_from_the_task_and_options_override_them(tmp_path):
+    from formtune.runs import train_config
+
+    task = load_task(write(tmp_path, "name: x\nschema: person.schema.json\ninstructions: hi\n"
+                                     "training: {epochs: 2, learning_rate: 0.001}\n"))
+    config = train_config(task, {"epochs": 1})
+    assert (config.epochs, config.learning_rate) == (1, 0.001)
+    bad = load_task(write(tmp_path, "name: x\nschema: person.schema.json\ninstructions: hi\ntraining: {epoch: 2}\n"))
+    with pytest.raises(TaskError, match=r"task.yaml: field 'training.epoch': Extra inputs are not permitted"):
+        train_config(bad)

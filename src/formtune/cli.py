@@ -135,12 +135,11 @@ def generate(task_file: Path, out: Path | None, quiet: bool) -> None:
 @click.option("--batch-size", type=int, help="Rows per forward pass.")
 @click.option("--max-steps", type=int, help="Stop after this many optimizer steps.")
 def train_command(task_file: Path, model: str | None, data: Path | None, out: Path | None, **overrides: object) -> None:
-    """Fine-tune a LoRA adapter on the task's dataset."""
+    """Fine-tune a LoRA adapter on the task's dataset (settings: the task's `training:`, then these options)."""
     from formtune.runs import train_task
-    from formtune.train import TrainConfig
 
-    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
-    run = train_task(task_file, model=model, data=data, run=out, config=config)
+    run = train_task(task_file, model=model, data=data, run=out,
+                     overrides={k: v for k, v in overrides.items() if v is not None})
     click.echo(f"trained: {run}; next: formtune eval {run}")
 
 

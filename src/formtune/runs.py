@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from formtune.dataset import build_dataset, read_rows
-from formtune.errors import UsageError
+from formtune.errors import TaskError, UsageError
 from formtune.evaluate import EvalExample, Variant, evaluate, load_examples, standard_variants
 from formtune.task import Task, load_task
 
@@ -42,12 +42,27 @@ def read_run_info(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def train_config(task: Task, overrides: dict[str, Any] | None = None) -> Any:
+    """The task's ``training:`` settings with ``overrides`` on top, as a TrainConfig."""
+    from pydantic import ValidationError
+
+    from formtune.train import TrainConfig
+
+    try:
+        return TrainConfig(**{**task.spec.training, **(overrides or {})})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise TaskError(f"{task.source}: field 'training.{field}': {err['msg']}") from None
+
+
 def train_task(task_file: Path, *, model: str | None = None, data: Path | None = None,
-               run: Path | None = None, config: Any = None, progress: bool = True) -> Path:
+               run: Path | None = None, overrides: dict[str, Any] | None = None, progress: bool = True) -> Path:
     """Make the task's dataset if needed, fine-tune on it, and return the run folder."""
     from formtune.train import train
 
     task = load_task(task_file)
+    config = train_config(task, overrides)
     data = data or default_data_dir(task)
     build_dataset(task, data, progress=progress)
     run = run or new_run_dir(task)
@@ -100,7 +115,7 @@ def eval_model(task_file: Path, *, model: str | None, adapter: Path | None, data
 def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
     """The whole loop on one task: data, baselines, training, tuned model, report."""
     from formtune.report import print_table, write_report
-    from formtune.train import TrainConfig, train
+    from formtune.train import train
 
     task = load_task(task_file)
     data, run = out / "data", out / "run"
@@ -119,8 +134,7 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
     evaluate(task, examples, standard_variants(None, None), run, progress=progress)
     step("evaluate base models", began)
     began = time.perf_counter()
-    # One epoch over 300 examples is enough for this task (and keeps the demo under 10 minutes).
-    result = train(None, read_rows(data / "train.jsonl"), None, TrainConfig(epochs=1), run)
+    result = train(None, read_rows(data / "train.jsonl"), None, train_config(task), run)
     if result.interrupted:
         raise KeyboardInterrupt
     step("train", began)

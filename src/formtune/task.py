@@ -82,6 +82,11 @@ class TaskSpec(BaseModel):
     templates: list[Template] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
     data: DataSpec = Field(default_factory=DataSpec)
+    training: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Trainer settings for this task (fields of formtune.train.TrainConfig, e.g. epochs, "
+        "learning_rate, batch_size); command-line options override them.",
+    )
 
     @field_validator("templates")
     @classmethod
