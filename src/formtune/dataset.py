@@ -77,16 +77,21 @@ class BuildSummary:
                 "rejected": dict(self.rejected.most_common()), "resumed": self.resumed}
 
 
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
+
+
 class _Appender:
     """Append-only JSONL writer that flushes every row."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A torn last line from a killed run would glue onto the next row: end it first.
-        if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
-            with path.open("ab") as fh:
-                fh.write(b"\n")
         self._fh: TextIO = path.open("a", encoding="utf-8")
+        # A torn last line from a killed run would glue onto the next row: end it first.
+        if self._fh.tell() and not _ends_with_newline(path):
+            self._fh.write("\n")
 
     def write(self, row: dict[str, Any]) -> None:
         self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -154,7 +159,8 @@ class DatasetBuilder:
 
     def _seed_rows(self) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
         for i, example in enumerate(self.task.spec.examples):
-            yield self._row("train", i, example.input, example.output, {"source": "task-example", "generator": None, "template": None})
+            yield self._row("train", i, example.input, example.output,
+                            {"source": "task-example", "generator": None, "template": None})
 
     def build(self, progress: bool = True) -> BuildSummary:
         """Make the missing examples of every split; rerun it to continue after an interruption."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from formtune.dataset import build_dataset, read_rows
 from formtune.errors import TaskError, UsageError
-from formtune.evaluate import EvalExample, Variant, evaluate, load_examples, standard_variants
+from formtune.evaluate import EvalExample, evaluate, load_examples, standard_variants
 from formtune.task import Task, load_task
 
 
@@ -56,20 +56,25 @@ def train_config(task: Task, overrides: dict[str, Any] | None = None) -> Any:
         raise TaskError(f"{task.source}: field 'training.{field}': {err['msg']}") from None
 
 
+def _train_in(run: Path, task: Task, data: Path, model: str | None, overrides: dict[str, Any] | None) -> None:
+    """Fine-tune on the dataset in ``data``, writing into ``run``; Ctrl-C stops after a checkpoint."""
+    from formtune.train import train
+
+    result = train(model, read_rows(data / "train.jsonl"), None, train_config(task, overrides), run)
+    if result.interrupted:
+        raise KeyboardInterrupt
+
+
 def train_task(task_file: Path, *, model: str | None = None, data: Path | None = None,
                run: Path | None = None, overrides: dict[str, Any] | None = None, progress: bool = True) -> Path:
     """Make the task's dataset if needed, fine-tune on it, and return the run folder."""
-    from formtune.train import train
-
     task = load_task(task_file)
-    config = train_config(task, overrides)
+    train_config(task, overrides)  # a bad setting fails before any data is made
     data = data or default_data_dir(task)
     build_dataset(task, data, progress=progress)
     run = run or new_run_dir(task)
     write_run_info(run, task_file, data, model)
-    result = train(model, read_rows(data / "train.jsonl"), None, config, run)
-    if result.interrupted:
-        raise KeyboardInterrupt
+    _train_in(run, task, data, model, overrides)
     return run
 
 
@@ -115,7 +120,6 @@ def eval_model(task_file: Path, *, model: str | None, adapter: Path | None, data
 def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
     """The whole loop on one task: data, baselines, training, tuned model, report."""
     from formtune.report import print_table, write_report
-    from formtune.train import train
 
     task = load_task(task_file)
     data, run = out / "data", out / "run"
@@ -129,17 +133,14 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
     build_dataset(task, data, progress=progress)
     write_run_info(run, task_file, data, None)
     step("generate", began)
-    examples = eval_examples(task, read_run_info(run), None, None)
     began = time.perf_counter()
-    evaluate(task, examples, standard_variants(None, None), run, progress=progress)
+    eval_run(run, variants=["base", "base+constrained"], progress=progress)
     step("evaluate base models", began)
     began = time.perf_counter()
-    result = train(None, read_rows(data / "train.jsonl"), None, train_config(task), run)
-    if result.interrupted:
-        raise KeyboardInterrupt
+    _train_in(run, task, data, None, None)
     step("train", began)
     began = time.perf_counter()
-    evaluate(task, examples, [Variant("tuned", None, adapter=result.adapter_dir)], run, progress=progress)
+    eval_run(run, variants=["tuned"], progress=progress)
     step("evaluate tuned model", began)
     (run / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     print_table(run)
