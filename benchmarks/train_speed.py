@@ -24,7 +24,8 @@ def main(n: int) -> None:
     from formtune.dataset import build_dataset, read_rows
     from formtune.models import load_model
     from formtune.task import load_task
-    from formtune.train import TrainConfig, to_prompt_completion, train
+    from formtune.train import to_prompt_completion, train
+    from formtune.train_config import TrainConfig
 
     work = Path(tempfile.mkdtemp(prefix="formtune-bench-"))
     build_dataset(load_task(ROOT / "examples/support-ticket/task.yaml"), work / "data", progress=False)

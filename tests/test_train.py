@@ -13,7 +13,8 @@ pytest.importorskip("peft")
 
 from formtune.errors import ModelError, TrainingError  # noqa: E402
 from formtune.models import resolve_model  # noqa: E402
-from formtune.train import TrainConfig, load_tuned, to_prompt_completion, train  # noqa: E402
+from formtune.train import load_tuned, to_prompt_completion, train  # noqa: E402
+from formtune.train_config import TrainConfig  # noqa: E402
 
 SYSTEM = "Reply with JSON matching the schema."
 

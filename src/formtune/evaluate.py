@@ -139,7 +139,8 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
              batch_size: int = 16, progress: bool = True, registry: Registry | None = None) -> dict[str, Any]:
     """Run every variant on ``examples``; write predictions and ``metrics.json`` into ``out_dir``."""
     from formtune.models import load_model
-    from formtune.train import bf16_supported, load_tuned
+    from formtune.hardware import bf16_supported
+    from formtune.train import load_tuned
 
     registry = registry or get_registry()
     fmt = registry.get("formats", task.spec.format)

@@ -46,7 +46,7 @@ def train_config(task: Task, overrides: dict[str, Any] | None = None) -> Any:
     """The task's ``training:`` settings with ``overrides`` on top, as a TrainConfig."""
     from pydantic import ValidationError
 
-    from formtune.train import TrainConfig
+    from formtune.train_config import TrainConfig
 
     try:
         return TrainConfig(**{**task.spec.training, **(overrides or {})})

@@ -46,11 +46,10 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from formtune.errors import ModelError, TrainingError
+from formtune.train_config import TrainConfig
 from formtune.models import load_model, resolve_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,61 +57,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["TrainConfig", "TrainResult", "load_tuned", "to_prompt_completion", "train"]
+__all__ = ["TrainResult", "load_tuned", "to_prompt_completion", "train"]
 
 
 # --------------------------------------------------------------------------------------------
-# configuration
-
-
-class TrainConfig(BaseModel):
-    """Everything that shapes a training run.  Defaults suit a ~100M-parameter model on a CPU."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    # LoRA
-    lora_r: int = Field(16, ge=1, description="LoRA rank.")
-    lora_alpha: int = Field(32, ge=1, description="LoRA scaling numerator (the update is scaled by alpha / r).")
-    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout on the LoRA input.")
-    target_modules: list[str] | Literal["all-linear"] = Field(
-        "all-linear", description="Modules that get adapters: 'all-linear' (every linear layer but the head) or names."
-    )
-
-    # optimisation
-    learning_rate: float = Field(5e-4, gt=0, description="Peak learning rate (LoRA wants 1e-4 .. 1e-3).")
-    lr_scheduler: str = Field("cosine", description="transformers scheduler name: cosine, linear, constant ...")
-    warmup: float = Field(0.05, ge=0, description="Warm-up: a fraction of all steps if < 1, else a step count.")
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    epochs: float = Field(3.0, gt=0, description="Passes over the training rows.")
-    max_steps: int = Field(-1, description="Stop after this many optimizer steps (overrides epochs when > 0).")
-    batch_size: int = Field(8, ge=1, description="Rows per forward pass.")
-    grad_accum: int = Field(1, ge=1, description="Forward passes per optimizer step.")
-    max_length: int = Field(1024, ge=16, description="Longer rows are cut to this many tokens.")
-    group_by_length: bool = Field(True, description="Batch rows of similar length together (less padding).")
-    seed: int = 0
-
-    # bookkeeping
-    logging_steps: int = Field(1, ge=1, description="Write a train_log.jsonl line every this many steps.")
-    save_steps: int = Field(50, ge=1, description="Write a checkpoint every this many steps.")
-    save_total_limit: int = Field(2, ge=1, description="Checkpoints kept (older ones are deleted).")
-    eval_batch_size: int = Field(16, ge=1)
-    resume: bool = Field(True, description="Resume from the run dir's latest checkpoint, if any.")
-
-    # hardware
-    threads: int | None = Field(None, ge=1, description="torch CPU threads; None = one per available core.")
-    bf16: bool | None = Field(None, description="bf16 autocast; None = on where the hardware does bf16 natively.")
-    gradient_checkpointing: bool = Field(False, description="Trade ~30% speed for memory; off for small models.")
-    dtype: str = Field("auto", description="Dtype of the frozen base weights ('auto' = float32).")
-
-    def resolved(self) -> TrainConfig:
-        """A copy with ``threads`` and ``bf16`` decided for this machine."""
-        return self.model_copy(
-            update={
-                "threads": self.threads or available_cpus(),
-                "bf16": bf16_supported() if self.bf16 is None else self.bf16,
-            }
-        )
+# results
 
 
 @dataclass
@@ -123,43 +72,6 @@ class TrainResult:
     adapter_dir: Path
     metrics: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
-
-
-# --------------------------------------------------------------------------------------------
-# hardware
-
-
-def available_cpus() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def bf16_supported() -> bool:
-    """True where bf16 math is native and fast: CUDA with bf16, or a CPU with AMX/AVX512-BF16.
-
-    On other CPUs bf16 is emulated and slower than float32, so autocast stays off.
-    """
-    import torch
-
-    if torch.cuda.is_available():
-        return bool(torch.cuda.is_bf16_supported())
-    if not torch.backends.mkldnn.is_available():
-        return False
-    return bool(_cpu_flags() & {"amx_bf16", "avx512_bf16"})
 
 
 # --------------------------------------------------------------------------------------------
