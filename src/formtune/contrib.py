@@ -1,15 +1,23 @@
-"""What a plugin contributes: formats, validators, generators and metrics.
+"""What a plugin contributes: formats, validators, generators, metrics, task options.
 
-These are the types a plugin author implements and the core consumes. Formats and validators
-turn a completion into a :class:`~formtune.violations.Checked`; generators feed the dataset;
-metrics score :class:`Attempt` objects in the evaluator.
+These are the types a plugin author implements and the core consumes. A :class:`Format` turns a
+completion into a :class:`~formtune.violations.Checked` and a value back into text; validators
+add violations; generators feed the dataset; metrics score :class:`Attempt` objects in the
+evaluator; :class:`TaskOptions` give a plugin its own validated section of a task file.
+
+``Format`` is a base class, so that a method added to it later comes with a default and never
+breaks a plugin written before. The other contributions are small protocols (any object with the
+right attributes will do) or plain dataclasses.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
 
 from formtune.violations import Checked, Violation
 
@@ -17,26 +25,113 @@ if TYPE_CHECKING:
     from formtune.task import Task
 
 
-@runtime_checkable
-class Format(Protocol):
-    """An output format such as JSON, XML or YAML."""
+class Format:
+    """An output format such as JSON, YAML or XML. Subclass it and override what differs.
 
-    name: str
+    The defaults describe a format whose values are JSON-like data (dicts, lists, strings,
+    numbers, booleans, None) checked by a JSON Schema: that is what JSON and YAML share. A format
+    with its own schema language (XML with XSD) overrides :meth:`load_schema` and
+    :meth:`describe_schema` and names its own validators and generator.
+    """
+
+    #: The name tasks use in ``format:``.
+    name: str = ""
+    #: How prompts and messages call it ("JSON", "YAML", "XML"); defaults to the upper-cased name.
+    label: str = ""
+    #: What its schemas are written in, for prompts ("JSON Schema", "XML Schema (XSD)").
+    schema_language: str = "JSON Schema"
+    #: Validators a task of this format runs when it names none (``validators:`` in the task).
+    default_validators: tuple[str, ...] = ("json-schema",)
+    #: Generator a task of this format uses when it names none (``data.generator``).
+    default_generator: str = "schema-sampler"
+
+    # -- reading and writing ----------------------------------------------------------------
 
     def parse(self, text: str, *, lenient: bool = False) -> Checked:
-        """Parse a whole completion. Strict parsing accepts exactly one document and nothing
-        else; with ``lenient`` the format may extract a document from fences or prose and must
-        then set ``Checked.lenient``."""
-        ...
+        """Parse a whole completion into a value.
+
+        Strict parsing accepts exactly one document and nothing else (surrounding whitespace
+        aside). With ``lenient`` the format may extract a document from code fences or prose and
+        must then set ``Checked.lenient``. A text that does not parse is a ``Checked`` with a
+        ``"parse"`` violation, never an exception, whatever the input (bound depth and size).
+        """
+        raise NotImplementedError(f"format {self.name!r} does not implement parse()")
 
     def render(self, value: Any) -> str:
-        """The exact text a model should emit for ``value``."""
-        ...
+        """The exact text a model should emit for ``value``; ``parse(render(v))`` gives back ``v``."""
+        raise NotImplementedError(f"format {self.name!r} does not implement render()")
+
+    # -- the task's schema ------------------------------------------------------------------
+
+    def load_schema(self, ref: str | dict[str, Any] | bool, task: Task) -> Any:
+        """The task's schema from its ``schema:`` entry: a file relative to the task, an inline
+        schema, or a pydantic model as ``"module:Class"``. Raise :class:`~formtune.errors.SchemaError`
+        when it cannot be used. The default reads JSON Schema."""
+        from formtune.schema.load import load_json_schema
+
+        return load_json_schema(ref, task.base_dir)
+
+    def describe_schema(self, task: Task) -> str:
+        """The schema as it is shown to an untuned model in the evaluator's full prompt."""
+        return json.dumps(task.schema, ensure_ascii=False)
+
+    def prompt(self, task: Task) -> str:
+        """The full prompt an untuned model needs: the task's instructions, the schema and the
+        rules of output (the tuned model gets the instructions alone)."""
+        label = self.label or self.name.upper()
+        return (f"{task.spec.instructions}\n\nAnswer with exactly one {label} document that matches this "
+                f"{self.schema_language}, and nothing else (no code fences, no explanations):\n"
+                f"{self.describe_schema(task)}")
+
+    # -- comparing values -------------------------------------------------------------------
+
+    def canonical(self, value: Any) -> Any:
+        """A form of ``value`` in which equal documents compare equal (exact match). The default
+        ignores key order and treats ``3`` and ``3.0`` as the same number."""
+        return _canonical_data(value)
+
+    def fields(self, value: Any) -> set[tuple[str, str]]:
+        """``(path, normalized leaf)`` pairs, the units of field precision, recall and F1. The
+        default gives JSON-pointer paths to every scalar; empty containers count as leaves."""
+        return _json_leaves(value)
+
+    # -- constrained decoding ---------------------------------------------------------------
+
+    def constraint(self, task: Task) -> Any | None:
+        """An outlines output type that only admits documents of ``task``'s schema
+        (``outlines.types.JsonSchema``, ``Regex`` or ``CFG``), or ``None`` when this format cannot
+        constrain decoding for this task: the evaluator then reports it "unconstrained only"."""
+        return None
+
+
+def _canonical_data(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _canonical_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical_data(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return str(value)
+
+
+def _json_leaves(value: Any, path: str = "") -> set[tuple[str, str]]:
+    if isinstance(value, dict) and value:
+        return {pair for key, child in value.items()
+                for pair in _json_leaves(child, f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}")}
+    if isinstance(value, (list, tuple)) and value:
+        return {pair for i, child in enumerate(value) for pair in _json_leaves(child, f"{path}/{i}")}
+    return {(path, repr(_canonical_data(value)))}
 
 
 @runtime_checkable
 class Validator(Protocol):
-    """A check of a parsed value against a task; violations are returned, never raised."""
+    """A check of a parsed value against a task; violations are returned, never raised.
+
+    A task runs the validators it names (``validators:``), by default those of its format, so
+    installing a plugin never changes what another task accepts.
+    """
 
     name: str
     formats: tuple[str, ...]  # the formats it applies to; empty means every format
@@ -80,14 +175,35 @@ class Attempt:
     input: str
     checked: Checked
     expected: Any = None  # the reference value, when the example has one
+    task: Task | None = None  # the task being evaluated (its format, schema and options)
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A named score in [0, 1] per attempt (``None`` when it does not apply), averaged per variant."""
+    """A named score in [0, 1] per attempt (``None`` when it does not apply), averaged per variant.
+
+    A plugin's metric is reported as ``<plugin>:<name>``, so two plugins' names never clash; the
+    core's own metrics (``parse_rate``, ``schema_valid``, ``field_f1`` …) have no prefix.
+    """
 
     name: str
     score: Callable[[Attempt], float | None]
+    description: str = ""
+    formats: tuple[str, ...] = ()  # the formats it applies to; empty means every format
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """A plugin's own section of a task file, checked by ``model`` (a pydantic model).
+
+    With ``TaskOptions("xml", XmlOptions)`` a task may carry an ``xml:`` mapping; a mistake in it
+    is reported with the task file, the line and the key, and the plugin reads the checked value
+    with ``task.options("xml")`` (the model's defaults when the section is absent).
+    """
+
+    name: str
+    model: type[BaseModel]
     description: str = ""
 
 
