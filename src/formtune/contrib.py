@@ -66,10 +66,14 @@ class Format:
     def load_schema(self, ref: str | dict[str, Any] | bool, task: Task) -> Any:
         """The task's schema from its ``schema:`` entry: a file relative to the task, an inline
         schema, or a pydantic model as ``"module:Class"``. Raise :class:`~formtune.errors.SchemaError`
-        when it cannot be used. The default reads JSON Schema."""
+        when it cannot be used, so a broken schema stops a task before any work. The default reads
+        a JSON Schema and checks it (its draft, and that every ``$ref`` resolves offline)."""
+        from formtune.schema.compile import compile_schema
         from formtune.schema.load import load_json_schema
 
-        return load_json_schema(ref, task.base_dir)
+        schema = load_json_schema(ref, task.base_dir)
+        compile_schema(schema, base_dir=task.base_dir)
+        return schema
 
     def describe_schema(self, task: Task) -> str:
         """The schema as it is shown to an untuned model in the evaluator's full prompt."""

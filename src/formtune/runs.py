@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from formtune.dataset import build_dataset, read_rows
-from formtune.errors import TaskError, UsageError
+from formtune.errors import UsageError
 from formtune.evaluate import EvalExample, evaluate, load_examples, standard_variants
 from formtune.task import Task, load_task
+from formtune.train_config import TrainConfig
 
 
 def new_run_dir(task: Task, root: Path = Path("runs")) -> Path:
@@ -42,18 +43,17 @@ def read_run_info(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def train_config(task: Task, overrides: dict[str, Any] | None = None) -> Any:
-    """The task's ``training:`` settings with ``overrides`` on top, as a TrainConfig."""
+def train_config(task: Task, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """The task's ``training:`` settings (checked when the task was loaded) with ``overrides`` on top."""
     from pydantic import ValidationError
 
-    from formtune.train_config import TrainConfig
-
+    settings = task.spec.training.model_dump(exclude_unset=True)
     try:
-        return TrainConfig(**{**task.spec.training, **(overrides or {})})
+        return TrainConfig(**{**settings, **(overrides or {})})
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise TaskError(f"{task.source}: field 'training.{field}': {err['msg']}") from None
+        raise UsageError(f"option {field}: {err['msg']}") from None
 
 
 def _train_in(run: Path, task: Task, data: Path, model: str | None, overrides: dict[str, Any] | None) -> None:
