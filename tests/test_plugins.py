@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_formtune
+from conftest import run_formtune
 from formtune.errors import PluginError
 from formtune.plugins import build_registry
 
