@@ -15,7 +15,7 @@ import click
 from formtune.errors import FormtuneError, PluginError, SchemaError, TaskError, UsageError
 
 USER_ERRORS = (UsageError, TaskError, SchemaError, PluginError)
-EXAMPLE_TASK = Path(__file__).resolve().parents[2] / "examples" / "support-ticket" / "task.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 class _Group(click.Group):
@@ -146,16 +146,18 @@ def generate(task_file: Path, out: Path | None, quiet: bool) -> None:
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.option("--model", help="Local HF folder, hub id, or .gguf file (default: the embedded SmolLM2-135M-Instruct).")
 @click.option("--data", type=click.Path(path_type=Path), help="Dataset folder (default: data/<task name>, made if missing).")
-@click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: runs/<task>-<time>); rerun to resume.")
+@click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: runs/<task name>); rerun to resume.")
+@click.option("--fresh", is_flag=True, help="Delete what the run folder holds and train from scratch.")
 @click.option("--epochs", type=float, help="Passes over the training data.")
 @click.option("--lr", "learning_rate", type=float, help="Peak learning rate.")
 @click.option("--batch-size", type=int, help="Rows per forward pass.")
 @click.option("--max-steps", type=int, help="Stop after this many optimizer steps.")
-def train_command(task_file: Path, model: str | None, data: Path | None, out: Path | None, **overrides: object) -> None:
+def train_command(task_file: Path, model: str | None, data: Path | None, out: Path | None, fresh: bool,
+                  **overrides: object) -> None:
     """Fine-tune a LoRA adapter on the task's dataset (settings: the task's `training:`, then these options)."""
     from formtune.runs import train_task
 
-    run = train_task(task_file, model=model, data=data, run=out,
+    run = train_task(task_file, model=model, data=data, run=out, fresh=fresh,
                      overrides={k: v for k, v in overrides.items() if v is not None})
     click.echo(f"trained: {run}; next: formtune eval {run}")
 
@@ -204,17 +206,29 @@ def report(run: Path, as_json: bool) -> None:
     click.echo(f"report: {path}")
 
 
-@cli.command()
-@click.option("--task", "task_file", type=click.Path(path_type=Path), help="Task to run (default: the shipped example).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/demo"), show_default=True)
-def demo(task_file: Path | None, out: Path) -> None:
-    """The whole loop on the example support-ticket task with the default model."""
-    from formtune.runs import demo as run_demo
+def _demo_task(name: str) -> Path:
+    """A task file, or the name of one of formtune's examples."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    example = EXAMPLES / name / "task.yaml"
+    if example.is_file():
+        return example
+    known = sorted(p.parent.name for p in EXAMPLES.glob("*/task.yaml"))
+    raise UsageError(f"{name}: neither a task file nor an example (examples: {', '.join(known) or 'none'})")
 
-    task_file = task_file or EXAMPLE_TASK
-    if not task_file.is_file():
-        raise UsageError(f"{task_file} not found; pass --task (the example ships in formtune's examples/ folder)")
-    run_demo(task_file, out)
+
+@cli.command()
+@click.option("--task", "task", default="support-ticket", show_default=True,
+              help="An example's name (a folder of formtune's examples/) or a task file.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where data and run go (default: runs/demo/<task name>).")
+def demo(task: str, out: Path | None) -> None:
+    """The whole loop on an example task with the default model: data, baselines, training, report."""
+    from formtune.runs import demo as run_demo
+    from formtune.task import load_task
+
+    task_file = _demo_task(task)
+    run_demo(task_file, out or Path("runs") / "demo" / load_task(task_file).name)
 
 
 @cli.command("schema")
