@@ -3,10 +3,14 @@
 Strict means the whole completion is one JSON document as RFC 8259 defines it: no ``NaN`` or
 ``Infinity``, no number too large for a double (``1e400``), and no object with a repeated key
 (Python's parser silently keeps the last one, which hides a model's mistake).
+
+Work on hostile input is bounded: nesting deeper than :data:`MAX_DEPTH` (serde_json's default)
+and integers longer than :data:`MAX_DIGITS` digits are parse violations, never a crash.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -17,6 +21,14 @@ from formtune.violations import Checked, Violation
 if TYPE_CHECKING:
     from formtune.task import Task
 
+#: Deepest nesting of arrays and objects accepted; deeper documents are a parse violation (and
+#: would exhaust the validator's recursion).
+MAX_DEPTH = 128
+#: Longest integer accepted (Python refuses to convert longer ones anyway).
+MAX_DIGITS = 4300
+#: Lenient extraction tries a document at the first this many ``[`` or ``{`` of a text (each
+#: try may read to the end: the bound keeps hostile prose from taking quadratic time).
+MAX_LENIENT_STARTS = 100
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 
@@ -35,6 +47,12 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _NotJson(f"an integer of {len(text.lstrip('-'))} digits is too long (limit {MAX_DIGITS})")
+    return int(text)
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -44,15 +62,36 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int,
                             object_pairs_hook=_unique_keys)
+
+
+def _check_depth(value: Any) -> Any:
+    """``value`` itself, or :class:`_NotJson` when it nests deeper than :data:`MAX_DEPTH`."""
+    level, depth = [value], 0
+    while level:
+        containers = [v for v in level if isinstance(v, (dict, list))]
+        if not containers:
+            return value
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _NotJson(f"nested deeper than {MAX_DEPTH} levels")
+        level = [child for c in containers for child in (c.values() if isinstance(c, dict) else c)]
+    return value
 
 
 def _loads(text: str) -> Any:
     try:
-        return _DECODER.decode(text)
+        return _check_depth(_DECODER.decode(text))
     except RecursionError:
-        raise _NotJson("nested too deeply") from None
+        raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _raw_decode(text: str, start: int) -> Any:
+    try:
+        return _check_depth(_DECODER.raw_decode(text, start)[0])
+    except RecursionError:
+        raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
 
 
 class JsonFormat(Format):
@@ -92,9 +131,9 @@ def _extract(text: str) -> Any:
             return _loads(block)
         except ValueError:
             pass
-    for match in re.finditer(r"[\[{]", text):
+    for match in itertools.islice(re.finditer(r"[\[{]", text), MAX_LENIENT_STARTS):
         try:
-            return _DECODER.raw_decode(text, match.start())[0]
-        except (ValueError, RecursionError):
+            return _raw_decode(text, match.start())
+        except ValueError:
             continue
     return _MISSING

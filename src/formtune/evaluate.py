@@ -29,7 +29,8 @@ from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
-from formtune.dataset import chat_messages, read_rows
+from formtune.dataset import chat_messages
+from formtune.dataset.store import numbered_rows
 from formtune.errors import UsageError
 from formtune.metrics import CORE_METRICS
 from formtune.progress import progress_bar
@@ -70,7 +71,7 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
     examples = []
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
-    for number, row in enumerate(read_rows(Path(path)), start=1):
+    for number, row in numbered_rows(Path(path)):  # an unreadable row is an error naming file:line
         if "input" in row:
             examples.append(EvalExample(row["input"], row.get("output")))
         elif "messages" in row:
@@ -78,8 +79,10 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
             answer = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
             if not user:
                 raise UsageError(f"{path}:{number}: a chat row needs a user message")
-            expected = fmt.parse(answer[-1]).value if answer else None
-            examples.append(EvalExample(user[-1], expected))
+            parsed = fmt.parse(answer[-1]) if answer else None
+            if parsed is not None and not parsed.parsed:
+                raise UsageError(f"{path}:{number}: the assistant answer does not parse: {parsed.violations[0].message}")
+            examples.append(EvalExample(user[-1], parsed.value if parsed else None))
         else:
             raise UsageError(f"{path}:{number}: expected {{\"input\": …, \"output\": …}} or {{\"messages\": […]}}")
     if not examples:

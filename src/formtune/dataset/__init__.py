@@ -1,0 +1,8 @@
+"""Datasets of validated examples: the builder (:mod:`.builder`), the files of a dataset folder
+(:mod:`.store`), the fingerprint that ties a folder to one version of its task
+(:mod:`.fingerprint`) and the bounded log of rejections (:mod:`.rejections`)."""
+
+from formtune.dataset.builder import BuildSummary, DatasetBuilder, build_dataset, chat_messages
+from formtune.dataset.store import read_rows
+
+__all__ = ["BuildSummary", "DatasetBuilder", "build_dataset", "chat_messages", "read_rows"]
