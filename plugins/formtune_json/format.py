@@ -5,7 +5,8 @@ Strict means the whole completion is one JSON document as RFC 8259 defines it: n
 (Python's parser silently keeps the last one, which hides a model's mistake).
 
 Work on hostile input is bounded: nesting deeper than :data:`MAX_DEPTH` (serde_json's default)
-and integers longer than :data:`MAX_DIGITS` digits are parse violations, never a crash.
+and integers longer than :data:`MAX_DIGITS` digits are parse violations, never a crash. A string
+escaping half of a surrogate pair (``"\\ud800"``) is not text, so it is a parse violation too.
 """
 
 from __future__ import annotations
@@ -66,30 +67,46 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
                             object_pairs_hook=_unique_keys)
 
 
-def _check_depth(value: Any) -> Any:
-    """``value`` itself, or :class:`_NotJson` when it nests deeper than :data:`MAX_DEPTH`."""
+def _checked(value: Any) -> Any:
+    """``value`` itself, or :class:`_NotJson` when it nests deeper than :data:`MAX_DEPTH` or holds
+    a string that is not Unicode text (an escaped lone surrogate such as ``"\\ud800"``)."""
     level, depth = [value], 0
     while level:
-        containers = [v for v in level if isinstance(v, (dict, list))]
+        containers = []
+        for item in level:
+            if isinstance(item, str):
+                _check_text(item)
+            elif isinstance(item, (dict, list)):
+                containers.append(item)
         if not containers:
             return value
         depth += 1
         if depth > MAX_DEPTH:
             raise _NotJson(f"nested deeper than {MAX_DEPTH} levels")
-        level = [child for c in containers for child in (c.values() if isinstance(c, dict) else c)]
+        level = [x for c in containers for x in ([*c, *c.values()] if isinstance(c, dict) else c)]
     return value
 
 
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _NotJson(f"\\u{ord(text[exc.start]):04x} is a lone surrogate, not a character") from None
+
+
 def _loads(text: str) -> Any:
+    if text.startswith("\ufeff"):
+        raise _NotJson("it starts with a byte order mark (U+FEFF), which JSON text must not")
     try:
-        return _check_depth(_DECODER.decode(text))
+        return _checked(_DECODER.decode(text))
     except RecursionError:
         raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
 
 
 def _raw_decode(text: str, start: int) -> Any:
     try:
-        return _check_depth(_DECODER.raw_decode(text, start)[0])
+        return _checked(_DECODER.raw_decode(text, start)[0])
     except RecursionError:
         raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
 
