@@ -29,8 +29,7 @@ from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
-from formtune.dataset import chat_messages
-from formtune.dataset.store import numbered_rows
+from formtune.dataset import chat_messages, numbered_rows
 from formtune.errors import UsageError
 from formtune.metrics import CORE_METRICS
 from formtune.progress import progress_bar

@@ -3,6 +3,6 @@
 (:mod:`.fingerprint`) and the bounded log of rejections (:mod:`.rejections`)."""
 
 from formtune.dataset.builder import BuildSummary, DatasetBuilder, build_dataset, chat_messages
-from formtune.dataset.store import read_rows
+from formtune.dataset.store import numbered_rows, read_rows
 
-__all__ = ["BuildSummary", "DatasetBuilder", "build_dataset", "chat_messages", "read_rows"]
+__all__ = ["BuildSummary", "DatasetBuilder", "build_dataset", "chat_messages", "numbered_rows", "read_rows"]

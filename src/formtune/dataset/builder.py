@@ -106,6 +106,8 @@ class DatasetBuilder:
             "train": [n for n in names if n not in holdout] or names,
             "eval": [n for n in names if n in holdout] or names,
         }
+        self._parts: dict[str, str] = {}
+        self._fingerprint = ""  # set by build(), stored in every row
 
     def _task_error(self, field_name: str, message: str) -> TaskError:
         return TaskError(f"{self.task.source or self.task.name}: {field_name}: {message}")
@@ -147,7 +149,7 @@ class DatasetBuilder:
                 for draft in drafts:
                     template.render(draft.output, random.Random(0))  # a bug raises TaskError
 
-    def _claim(self, parts: dict[str, str], print_: str, rebuild: bool) -> list[str]:
+    def _claim(self, rebuild: bool) -> list[str]:
         """Make the folder ours for this fingerprint: continue it, or start over (see the module
         docstring); returns notes for the user."""
         manifest_path = self.folder / MANIFEST
@@ -155,12 +157,12 @@ class DatasetBuilder:
         has_rows = any((self.folder / f"{s}.jsonl").is_file() and (self.folder / f"{s}.jsonl").stat().st_size
                        for s in SPLITS)
         has_files = manifest is not None or any((self.folder / f).exists() for f in DATA_FILES)
-        if manifest is not None and manifest.get("fingerprint") == print_ and not rebuild:
+        if manifest is not None and manifest.get("fingerprint") == self._fingerprint and not rebuild:
             return []
         notes = []
         if has_files:
             if manifest and "parts" in manifest:
-                changes = describe_changes(manifest["parts"], parts) or "nothing that shapes the data"
+                changes = describe_changes(manifest["parts"], self._parts) or "nothing that shapes the data"
             else:
                 changes = "it was made without a fingerprint (an older formtune, or an edited folder)"
             if has_rows and not rebuild:
@@ -172,7 +174,8 @@ class DatasetBuilder:
             manifest_path.unlink(missing_ok=True)  # first: a folder without a manifest is never continued
             for name in DATA_FILES:
                 (self.folder / name).unlink(missing_ok=True)
-        write_atomically(manifest_path, json.dumps({"fingerprint": print_, "parts": parts}, indent=2) + "\n")
+        manifest = {"fingerprint": self._fingerprint, "parts": self._parts}
+        write_atomically(manifest_path, json.dumps(manifest, indent=2) + "\n")
         return notes
 
     # -- one candidate ----------------------------------------------------------------------
@@ -216,14 +219,14 @@ class DatasetBuilder:
         if self.folder.exists() and not self.folder.is_dir():
             raise UsageError(f"{self.folder} is a file, not a dataset folder; give a folder")
         self.probe()
-        parts = fingerprint_parts(self.task)
-        self._fingerprint = fingerprint(parts)
+        self._parts = fingerprint_parts(self.task)
+        self._fingerprint = fingerprint(self._parts)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create the dataset folder {self.folder} ({exc.strerror})") from None
         with FolderLock(self.folder):
-            notes = self._claim(parts, self._fingerprint, rebuild)
+            notes = self._claim(rebuild)
             summary = self._build_locked(progress)
         summary.notes[:0] = notes
         return summary

@@ -14,6 +14,7 @@ catastrophically on a string, such as ``^(a+)+$``, is a violation, not a hang.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -44,15 +45,22 @@ class _PatternTimeout(Exception):
 
 
 @lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> Any:
-    return regex.compile(pattern)
+def _compiled(pattern: str) -> tuple[Any, bool]:
+    """The compiled pattern and whether it runs under a timeout (``regex``); a pattern only
+    Python's ``re`` understands still works, unbounded (the per-file time limit remains)."""
+    try:
+        return regex.compile(pattern), True
+    except regex.error:
+        return re.compile(pattern), False
 
 
 def _search(pattern: str, text: str) -> bool:
+    compiled, bounded = _compiled(pattern)
     try:
-        return _compiled(pattern).search(text, timeout=PATTERN_TIMEOUT) is not None
+        found = compiled.search(text, timeout=PATTERN_TIMEOUT) if bounded else compiled.search(text)
     except TimeoutError:
         raise _PatternTimeout from None
+    return found is not None
 
 
 def _timeout_error(pattern: str) -> ValidationError:
