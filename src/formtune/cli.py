@@ -44,7 +44,14 @@ class _Group(click.Group):
 @click.option("--plugin", "plugin_files", multiple=True, type=click.Path(path_type=Path),
               help="Load a local plugin file (repeatable).")
 def cli(plugin_files: tuple[Path, ...]) -> None:
-    """Fine-tune small language models until they reliably speak a machine format."""
+    """Fine-tune small language models until they reliably speak a machine format.
+
+    \b
+    Exit codes:
+      0  success
+      1  the work found a problem (an invalid file, a failed write)
+      2  usage error, or a broken task, schema or plugin (one ERROR: line)
+    """
     if plugin_files:
         from formtune.plugins import add_local_plugins
 

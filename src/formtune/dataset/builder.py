@@ -226,10 +226,7 @@ class DatasetBuilder:
         except OSError as exc:
             raise UsageError(f"cannot create the dataset folder {self.folder} ({exc.strerror})") from None
         with FolderLock(self.folder):
-            notes = self._claim(rebuild)
-            summary = self._build_locked(progress)
-        summary.notes[:0] = notes
-        return summary
+            return self._build_locked(progress, notes=self._claim(rebuild))
 
     def _existing(self, notes: list[str]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
         """The rows and rejections already in the folder, with unfinished rows cut and splits
@@ -262,10 +259,9 @@ class DatasetBuilder:
                 rows[split] = kept
         return rows, rejected
 
-    def _build_locked(self, progress: bool) -> BuildSummary:
+    def _build_locked(self, progress: bool, notes: list[str]) -> BuildSummary:
         data = self.task.spec.data
         targets = {"eval": data.eval, "train": data.train}
-        notes: list[str] = []
         existing, rejected_before = self._existing(notes)
         seen = {_dedup_key(row["input"]) for rows in existing.values() for row in rows}
         summary = BuildSummary(self.folder, resumed={s: len(existing[s]) for s in SPLITS}, notes=notes,
