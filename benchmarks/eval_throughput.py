@@ -35,7 +35,8 @@ def main() -> None:
 
     import torch
 
-    from formtune.dataset import build_dataset, chat_messages
+    from formtune.conversation import chat_messages
+    from formtune.dataset import build_dataset
     from formtune.evaluate import _max_new_tokens, load_examples
     from formtune.generation import generate
     from formtune.hardware import bf16_supported

@@ -4,11 +4,10 @@ constraint indexes cached on disk, JSON constraint guards."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from formtune.dataset import chat_messages
+from formtune.conversation import chat_messages
 from formtune.generation import build_constraint, generate
 from formtune.models import load_model
 from formtune_json.constraint import EMAIL_PATTERN, STRING_CAP, guarded_schema

@@ -79,11 +79,16 @@ class Format:
         """The schema as it is shown to an untuned model in the evaluator's full prompt."""
         return json.dumps(task.schema, ensure_ascii=False)
 
+    def instructions(self, task: Task) -> str:
+        """The short system prompt of training rows and of the tuned model: the task's
+        instructions. A format whose output depends on more (the tools a model may call) adds it."""
+        return task.spec.instructions
+
     def prompt(self, task: Task) -> str:
         """The full prompt an untuned model needs: the task's instructions, the schema and the
         rules of output (the tuned model gets the instructions alone)."""
         label = self.label or self.name.upper()
-        return (f"{task.spec.instructions}\n\nAnswer with exactly one {label} document that matches this "
+        return (f"{self.instructions(task)}\n\nAnswer with exactly one {label} document that matches this "
                 f"{self.schema_language}, and nothing else (no code fences, no explanations):\n"
                 f"{self.describe_schema(task)}")
 

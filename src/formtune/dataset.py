@@ -14,10 +14,8 @@ training.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any, TextIO
 import jinja2
 
 from formtune.check import check
+from formtune.conversation import chat_messages, input_key
 from formtune.contrib import Draft, derive_seed
 from formtune.errors import FormtuneError
 from formtune.progress import progress_bar
@@ -34,14 +33,6 @@ from formtune.task import Task
 
 SPLITS = ("eval", "train")  # build order: evaluation first
 MAX_ATTEMPTS_PER_EXAMPLE = 20
-
-
-def chat_messages(instructions: str, input_text: str, output_text: str | None = None) -> list[dict[str, str]]:
-    """The conversation for one example; the assistant turn is left out when ``output_text`` is None."""
-    messages = [{"role": "system", "content": instructions}, {"role": "user", "content": input_text}]
-    if output_text is not None:
-        messages.append({"role": "assistant", "content": output_text})
-    return messages
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -55,11 +46,6 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return rows
-
-
-def _dedup_key(input_text: str) -> str:
-    normalized = re.sub(r"\s+", " ", input_text.strip().lower())
-    return hashlib.sha256(normalized.encode()).hexdigest()
 
 
 @dataclass
@@ -149,7 +135,7 @@ class DatasetBuilder:
             return None, f"invalid: {first.kind} at {first.path or '/'}" if first else "invalid"
         provenance = {**provenance, "seed": self.task.spec.data.seed, "index": index, "validation": "valid"}
         return {
-            "messages": chat_messages(self.task.spec.instructions, input_text, output_text),
+            "messages": chat_messages(self.format.instructions(self.task), input_text, output_text),
             "input": input_text, "output": output, "split": split, "provenance": provenance,
         }, None
 
@@ -166,7 +152,7 @@ class DatasetBuilder:
         targets = {"eval": data.eval, "train": data.train}
         existing = {split: read_rows(self.folder / f"{split}.jsonl") for split in SPLITS}
         rejected_before = read_rows(self.folder / "rejected.jsonl")
-        seen = {_dedup_key(row["input"]) for rows in existing.values() for row in rows}
+        seen = {input_key(row["input"]) for rows in existing.values() for row in rows}
         done = {(r["split"], r["provenance"]["source"], r["provenance"]["index"])
                 for rows in existing.values() for r in rows}
         done |= {(r["split"], r["source"], r["index"]) for r in rejected_before}
@@ -176,13 +162,13 @@ class DatasetBuilder:
         rejects = _Appender(self.folder / "rejected.jsonl")
 
         def keep(split: str, source: str, index: int, row: dict[str, Any] | None, reason: str | None) -> bool:
-            if row is not None and _dedup_key(row["input"]) in seen:
+            if row is not None and input_key(row["input"]) in seen:
                 row, reason = None, "duplicate input"
             if row is None:
                 summary.rejected[reason or "invalid"] += 1
                 rejects.write({"split": split, "source": source, "index": index, "reason": reason})
                 return False
-            seen.add(_dedup_key(row["input"]))
+            seen.add(input_key(row["input"]))
             writers[split].write(row)
             return True
 

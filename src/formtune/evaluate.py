@@ -28,7 +28,8 @@ from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
-from formtune.dataset import chat_messages, read_rows
+from formtune.conversation import Input, chat_messages
+from formtune.dataset import read_rows
 from formtune.errors import UsageError
 from formtune.generation import build_constraint, generate
 from formtune.metrics import CORE_METRICS
@@ -38,9 +39,9 @@ from formtune.task import Task
 
 @dataclass
 class EvalExample:
-    """An input and, when known, the output expected for it."""
+    """An input (a text, or the messages before the answer) and, when known, the expected output."""
 
-    input: str
+    input: Input
     expected: Any = None
 
 
@@ -74,12 +75,14 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
         if "input" in row:
             examples.append(EvalExample(row["input"], row.get("output")))
         elif "messages" in row:
-            user = [m["content"] for m in row["messages"] if m["role"] == "user"]
-            answer = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
-            if not user:
+            turns = [m for m in row["messages"] if m["role"] != "system"]
+            if not any(m["role"] == "user" for m in turns):
                 raise UsageError(f"{path}:{number}: a chat row needs a user message")
-            expected = fmt.parse(answer[-1]).value if answer else None
-            examples.append(EvalExample(user[-1], expected))
+            expected = None
+            if turns[-1]["role"] == "assistant":  # the answer to score against
+                expected = fmt.parse(turns.pop()["content"]).value
+            single = len(turns) == 1 and isinstance(turns[0].get("content"), str)
+            examples.append(EvalExample(turns[0]["content"] if single else turns, expected))
         else:
             raise UsageError(f"{path}:{number}: expected {{\"input\": …, \"output\": …}} or {{\"messages\": […]}}")
     if not examples:
@@ -136,7 +139,7 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
         else:
             model, tokenizer = load_model(variant.model, for_training=False, dtype=dtype)
         model.to(device)
-        system = task.format.prompt(task) if variant.prompt == "full" else task.spec.instructions
+        system = task.format.prompt(task) if variant.prompt == "full" else task.format.instructions(task)
         conversations = [chat_messages(system, e.input) for e in examples]
         constraint = build_constraint(model, tokenizer, decoding.output_type) if variant.constrained else None
         # A lenient task scores text around a document too, so no row is cut short there.

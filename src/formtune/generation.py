@@ -100,14 +100,28 @@ def _outlines_version() -> str:
     return version("outlines_core")
 
 
-def _hopeless_rows(tokenizer: Any, prompt_length: int, viable: Callable[[str], bool]) -> Any:
+def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The token ids that end a completion: every eos of the generation config, and padding."""
+    eos = getattr(model.generation_config, "eos_token_id", None)
+    ids = set(eos if isinstance(eos, list) else [eos]) | {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    return {i for i in ids if i is not None}
+
+
+def _completion_text(tokenizer: Any, ids: list[int], stop_ids: set[int]) -> str:
+    """The text of generated ``ids`` up to the first stop token. Other special tokens are kept:
+    some formats' completions are made of them (a tool call wrapped in ``<tool_call>`` tokens)."""
+    end = next((n for n, token in enumerate(ids) if token in stop_ids), len(ids))
+    return tokenizer.decode(ids[:end], skip_special_tokens=False)
+
+
+def _hopeless_rows(tokenizer: Any, prompt_length: int, viable: Callable[[str], bool], stop_ids: set[int]) -> Any:
     """A stopping criterion that ends each row whose text can no longer become valid."""
     import torch
     from transformers import StoppingCriteria
 
     class Hopeless(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            texts = tokenizer.batch_decode(input_ids[:, prompt_length:], skip_special_tokens=True)
+            texts = [_completion_text(tokenizer, row, stop_ids) for row in input_ids[:, prompt_length:].tolist()]
             return torch.tensor([not viable(t) for t in texts], device=input_ids.device)
 
     return Hopeless()
@@ -126,6 +140,7 @@ def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]
     from transformers import LogitsProcessorList, StoppingCriteriaList
 
     prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    stop_ids = _stop_ids(model, tokenizer)
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])
     results: list[dict[str, Any]] = [{} for _ in prompts]
@@ -139,13 +154,13 @@ def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]
             constraint.reset()
             extra["logits_processor"] = LogitsProcessorList([constraint])
         if viable is not None:
-            extra["stopping_criteria"] = StoppingCriteriaList([_hopeless_rows(tokenizer, width, viable)])
+            extra["stopping_criteria"] = StoppingCriteriaList([_hopeless_rows(tokenizer, width, viable, stop_ids)])
         began = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tokenizer.pad_token_id, **extra)
         latency = (time.perf_counter() - began) / len(batch)
-        texts = tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
+        texts = [_completion_text(tokenizer, row, stop_ids) for row in out[:, width:].tolist()]
         for i, text in zip(batch, texts):
             results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency,
                           "hopeless": viable is not None and not viable(text)}
