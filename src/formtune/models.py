@@ -20,8 +20,8 @@ The cache
     Prepared models live in ``$FORMTUNE_CACHE/models/`` (default ``~/.cache/formtune/models/``).
     Every entry is written to a temporary folder next to its final place and renamed into place in
     one step, so an interrupted conversion (Ctrl-C, a kill) never leaves a half-written model that
-    a later run would trust.  An entry is a faithful copy of its GGUF: weights and tokenizer exactly
-    as the file has them, nothing added.  The key of a ``.gguf`` entry carries
+    a later run would trust.  An entry holds its GGUF's dequantized weights and exactly the file's
+    vocabulary, nothing added.  The key of a ``.gguf`` entry carries
     :data:`CONVERSION_FORMAT`: format 1 (formtune 0.1) wrote the ChatML fallback described below
     into the tokenizer, adding two tokens the saved weights had no rows for, so those entries are
     never looked up again (they can be deleted).  The default model's entry keeps its plain name:
@@ -87,6 +87,7 @@ __all__ = [
     "DEFAULT_MODEL_WHEEL",
     "PLAIN_FALLBACK_TEMPLATE",
     "cache_dir",
+    "check_vocab_fits",
     "ensure_chat_template",
     "fallback_chat_template",
     "load_model",
@@ -326,6 +327,8 @@ def _drop_tokens_past(tokenizer_json: Path, rows: int) -> list[str]:
     comes back with ``<|endoftext|>`` appended past the file's last id.  The file's vocabulary is
     the model's, so such tokens are dropped.  Returns their text.
     """
+    if not tokenizer_json.is_file():  # a slow tokenizer keeps its vocabulary elsewhere
+        return []
     data = json.loads(tokenizer_json.read_text(encoding="utf-8"))
     added = data.get("added_tokens") or []
     stray = [t["content"] for t in added if t["id"] >= rows]
