@@ -54,7 +54,7 @@ def test_eval_data_with_unreadable_rows_is_an_error_naming_file_and_line(tmp_pat
         load_examples(gold, task)
     gold.write_text(f"{good}\n" + json.dumps({"messages": [{"role": "user", "content": "x"},
                                                          {"role": "assistant", "content": "{oops"}]}) + "\n")
-    with pytest.raises(UsageError, match=r"gold.jsonl:2: the assistant answer does not parse"):
+    with pytest.raises(UsageError, match=r"gold.jsonl:2: the answer does not parse"):
         load_examples(gold, task)
 
 

@@ -16,7 +16,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from formtune.contrib import Format
+from formtune.contrib import DecodingConstraint, Format
+from formtune_json.constraint import guarded_schema
 from formtune.violations import Checked, Violation
 
 if TYPE_CHECKING:
@@ -131,11 +132,29 @@ class JsonFormat(Format):
     def render(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    def constraint(self, task: Task) -> Any:
+    def constraint(self, task: Task) -> DecodingConstraint:
         from outlines.types import JsonSchema
 
+        schema, notes = guarded_schema(task.schema)
         # One optional space after separators: what the model was trained on (json.dumps).
-        return JsonSchema(task.schema, whitespace_pattern=r"[ ]?")
+        return DecodingConstraint(JsonSchema(schema, whitespace_pattern=r"[ ]?"), tuple(notes))
+
+    def viable(self, text: str) -> bool:
+        """False once the text cannot be one JSON document: it opens with something no JSON value
+        starts with (prose, a code fence), or a complete value is followed by more text."""
+        text = text.lstrip()
+        if not text:
+            return True
+        if text[0] not in '{["-0123456789tfn':
+            return False
+        literal = {"t": "true", "f": "false", "n": "null"}.get(text[0])
+        if literal and not (text.startswith(literal) or literal.startswith(text)):
+            return False
+        try:
+            _, end = _DECODER.raw_decode(text)
+        except (ValueError, RecursionError):
+            return True  # unfinished (or broken, which the final parse will say)
+        return not text[end:].strip()
 
 
 _MISSING = object()

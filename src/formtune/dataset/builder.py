@@ -33,10 +33,8 @@ evaluation input never reappears in training.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Draft, derive_seed
+from formtune.conversation import Input, chat_messages, input_key
 from formtune.dataset.fingerprint import describe_changes, fingerprint, fingerprint_parts, read_manifest
 from formtune.dataset.rejections import RejectionLog, trimmed
 from formtune.dataset.store import (Appender, FolderLock, cut_torn_tail, read_rows, write_atomically,
@@ -61,19 +60,6 @@ EARLY_STOP_AFTER = 100
 PROBE_DRAFTS = 5
 MANIFEST = "dataset.json"
 DATA_FILES = ("eval.jsonl", "train.jsonl", "rejected.jsonl", "summary.json")
-
-
-def chat_messages(instructions: str, input_text: str, output_text: str | None = None) -> list[dict[str, str]]:
-    """The conversation for one example; the assistant turn is left out when ``output_text`` is None."""
-    messages = [{"role": "system", "content": instructions}, {"role": "user", "content": input_text}]
-    if output_text is not None:
-        messages.append({"role": "assistant", "content": output_text})
-    return messages
-
-
-def _dedup_key(input_text: str) -> str:
-    normalized = re.sub(r"\s+", " ", input_text.strip().lower())
-    return hashlib.sha256(normalized.encode()).hexdigest()
 
 
 @dataclass
@@ -197,7 +183,7 @@ class DatasetBuilder:
             "source": "synthetic", "generator": self.generator.name, "template": template,
             **draft.meta})
 
-    def _row(self, split: str, index: int, input_text: str, output: Any,
+    def _row(self, split: str, index: int, input_text: Input, output: Any,
              provenance: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         output_text = self.format.render(output)
         checked = check(output_text, self.task)
@@ -207,7 +193,7 @@ class DatasetBuilder:
         provenance = {**provenance, "seed": self.task.spec.data.seed, "index": index, "validation": "valid",
                       "fingerprint": self._fingerprint}
         return {
-            "messages": chat_messages(self.task.spec.instructions, input_text, output_text),
+            "messages": chat_messages(self.format.instructions(self.task), input_text, output_text),
             "input": input_text, "output": output, "split": split, "provenance": provenance,
         }, None
 
@@ -263,7 +249,7 @@ class DatasetBuilder:
         data = self.task.spec.data
         targets = {"eval": data.eval, "train": data.train}
         existing, rejected_before = self._existing(notes)
-        seen = {_dedup_key(row["input"]) for rows in existing.values() for row in rows}
+        seen = {input_key(row["input"]) for rows in existing.values() for row in rows}
         summary = BuildSummary(self.folder, resumed={s: len(existing[s]) for s in SPLITS}, notes=notes,
                                fingerprint=self._fingerprint)
         rejects = RejectionLog(self.folder / "rejected.jsonl", rejected_before)
@@ -275,13 +261,13 @@ class DatasetBuilder:
             return max(max(made, default=-1) + 1, rejects.next_index(split, source))
 
         def keep(split: str, source: str, index: int, row: dict[str, Any] | None, reason: str | None) -> bool:
-            if row is not None and _dedup_key(row["input"]) in seen:
+            if row is not None and input_key(row["input"]) in seen:
                 row, reason = None, "duplicate input"
             if row is None:
                 rejects.add(split, source, index, reason or "invalid")
                 return False
             rejects.flush()  # every rejection before this row is on disk before the row is
-            seen.add(_dedup_key(row["input"]))
+            seen.add(input_key(row["input"]))
             writers[split].write(row)
             counts[split] += 1
             return True

@@ -77,7 +77,7 @@ def fingerprint_parts(task: Task) -> dict[str, str]:
         "formtune": importlib.metadata.version("formtune"),
         "format": _plugin_version(task, "formats", spec.format),
         "schema": _digest(*_schema_text(task)),
-        "instructions": _digest(spec.instructions),
+        "instructions": _digest(task.format.instructions(task)),
         "templates": ", ".join(t.name for t in spec.templates) or "none",
         "examples": _digest(json.dumps([e.model_dump(mode="json") for e in spec.examples], sort_keys=True)),
         "validators": ", ".join(_plugin_version(task, "validators", v.name) for v in task.validators),
