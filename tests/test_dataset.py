@@ -77,7 +77,8 @@ def test_invalid_candidates_never_reach_training(tmp_path):
     shutil.copy(DATA / "person.schema.json", tmp_path)
     (tmp_path / "wrong.py").write_text(SOMETIMES_WRONG)
     task_file = tmp_path / "task.yaml"
-    task_file.write_text((DATA / "person.task.yaml").read_text().replace("data:\n", "data:\n  generator: sometimes-wrong\n"))
+    task_file.write_text((DATA / "person.task.yaml").read_text()
+                         .replace("data:\n", "data:\n  generator: sometimes-wrong\n"))
     task = load_task(task_file, build_registry([tmp_path / "wrong.py"]))
     summary = build_dataset(task, tmp_path / "out", progress=False)
     assert summary.accepted == {"eval": 10, "train": 40}
