@@ -90,6 +90,10 @@ class TaskSpec(BaseModel):
     validators: list[str] | None = Field(
         None, description="Validators every output must pass (default: those of the format).")
     templates: list[Template] = Field(default_factory=list)
+    phrases: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="Words for field values, used by templates through fmt.say(field, value): "
+        "{priority: {high: [urgent, ASAP]}, refund_requested: {'true': [please refund me]}}.")
     examples: list[Example] = Field(default_factory=list)
     data: DataSpec = Field(default_factory=DataSpec)
     training: TrainConfig = Field(
@@ -233,7 +237,7 @@ class Task:
                 origin = str(path)
             else:
                 text, origin = t.text or "", f"{self.source or 'task'} template {t.name!r}"
-            compiled[t.name] = compile_template(text, origin, self.base_dir)
+            compiled[t.name] = compile_template(text, origin, self.base_dir, self.spec.phrases)
         return compiled
 
 

@@ -1,10 +1,13 @@
 """Input templates: Jinja2 text that turns a sampled output into a natural input.
 
-Besides ``output`` (the value the model must produce), a template can call two helpers that
-draw from the example's own seeded random stream, so wording varies but stays reproducible:
+Besides ``output`` (the value the model must produce), a template can use helpers that draw
+from the example's own seeded random stream, so wording varies but stays reproducible:
 
 - ``pick(a, b, ...)`` or ``pick([a, b, ...])`` — one of the options;
-- ``chance(p)`` — true with probability ``p``.
+- ``chance(p)`` — true with probability ``p``;
+- ``fmt`` — value formatters (:mod:`formtune.formatters`): ``fmt.date(d)``, ``fmt.number(n)``,
+  ``fmt.money(amount, currency)``, ``fmt.say(field, value)`` (the task's ``phrases:``),
+  ``fmt.listing(items)``, each in one of many spellings.
 
 Templates can share macros from files beside the task:
 ``{% import "phrases.j2" as phrases with context %}``.
@@ -18,7 +21,8 @@ instead of quietly dropping every example the template cannot handle.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ import jinja2
 import jinja2.meta
 
 from formtune.errors import TaskError
+from formtune.formatters import Formatters
 
 
 @lru_cache(maxsize=None)
@@ -42,6 +47,7 @@ class InputTemplate:
 
     template: jinja2.Template
     origin: str
+    phrases: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
 
     def render(self, output: Any, rng: random.Random) -> str:
         """The input text for ``output``; a template bug raises :class:`TaskError` with its line."""
@@ -56,7 +62,8 @@ class InputTemplate:
 
         # Helpers are globals, so macros imported "with context" can use them too.
         try:
-            return self.template.render(output=output, pick=pick, chance=chance).strip()
+            fmt = Formatters(rng, self.phrases)
+            return self.template.render(output=output, pick=pick, chance=chance, fmt=fmt).strip()
         except Exception as exc:  # any error of a template's own expressions: undefined, type, division…
             raise TaskError(f"{self.origin}{_template_line(exc)}: {type(exc).__name__}: {exc}; fix the "
                             "template (test optional fields with `is defined`)") from None
@@ -75,10 +82,11 @@ def _template_line(exc: BaseException) -> str:
     return found
 
 
-def compile_template(text: str, origin: str, folder: Path) -> InputTemplate:
+def compile_template(text: str, origin: str, folder: Path,
+                     phrases: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> InputTemplate:
     """Compile ``text`` (imports resolve in ``folder``); a syntax error names ``origin`` and the line."""
     try:
-        return InputTemplate(_environment(folder).from_string(text), origin)
+        return InputTemplate(_environment(folder).from_string(text), origin, dict(phrases or {}))
     except jinja2.TemplateSyntaxError as exc:
         raise TaskError(f"{origin}, line {exc.lineno}: template syntax error: {exc.message}") from None
 

@@ -5,7 +5,8 @@ Parts that shape the data: the format, the schema (with the local files its ``$r
 instructions (they are in every row), each template (with the files it imports) and their order,
 the hand-written examples, the validators, the generator, the seed, the evaluation size (evaluation
 rows decide which training inputs are duplicates), the held-out templates, and the versions of
-formtune and of the plugins that contribute the format, validators and generator. Not parts:
+formtune and of the plugins that contribute the format, validators and generator, the task's
+``phrases`` and every plugin section of the task file. Not parts:
 ``data.train`` (the training stream is a prefix: more rows extend it, fewer trim it), ``lenient``
 (stored outputs are always strict), ``training:`` and the task's name.
 
@@ -88,6 +89,10 @@ def fingerprint_parts(task: Task) -> dict[str, str]:
     }
     for template in spec.templates:
         parts[f"template {template.name!r}"] = _digest(*_template_text(task, template.name))
+    if spec.phrases:
+        parts["phrases"] = _digest(json.dumps(spec.phrases, sort_keys=True))
+    for section, value in sorted((spec.model_extra or {}).items()):  # plugins' own settings shape data too
+        parts[f"section {section!r}"] = _digest(json.dumps(value, sort_keys=True, default=str))
     return parts
 
 
