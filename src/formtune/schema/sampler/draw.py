@@ -1,0 +1,229 @@
+"""Drawing one instance: the per-location loop of collect, choose branches, generate, check.
+
+:class:`Draw` is one attempt with one seeded ``random.Random``. At each location it collects the
+applicable subschemas into a node, backtracking over branch choices (``anyOf``/``oneOf``/``if``/
+dependencies) until the merged constraints do not contradict, then hands the node to the
+generator of one allowed type (:mod:`.generate`). Values from keywords that are only approximated
+(``not``, ``contains``, branch choices) are validated right away, so a bad choice is retried
+where it was made instead of failing the whole instance. A work budget keeps pathological schemas
+from running forever.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import referencing.exceptions
+
+from formtune.schema.sampler.generate import GENERATORS
+from formtune.schema.sampler.keywords import ALL_TYPES, KEYWORDS, Collector, Node, Part, Unsat
+from formtune.schema.sampler.values import canon, json_type
+
+if TYPE_CHECKING:
+    from formtune.schema.sampler.core import SchemaSampler
+
+LOCAL_TRIES = 3  # attempts per instance location before giving up on it
+NODE_BUDGET = 4000  # generated locations per attempt: stops pathological schemas early
+DEPTH_MARGIN = 12  # levels past max_depth before a recursion counts as endless
+MAX_HOPS = 256  # $ref/allOf expansions at one location: stops ref cycles that never nest
+
+
+class Draw:
+    """One attempt at one instance: holds the random state and the work budget."""
+
+    def __init__(self, sampler: SchemaSampler, rng: random.Random) -> None:
+        self.s, self.rng, self.fake = sampler, rng, sampler.fake
+        self.budget = NODE_BUDGET
+
+    def frugal(self) -> bool:
+        """Past two thirds of the budget, add nothing optional: finish the instance instead."""
+        return self.budget < NODE_BUDGET // 3
+
+    # --- the location loop: collect, generate, check ---------------------------------------
+
+    def value(self, parts: list[Part], depth: int, path: str, hint: str | None = None) -> Any:
+        """A value satisfying every part, or Unsat after a few local attempts."""
+        if depth > self.s.max_depth + DEPTH_MARGIN:
+            raise Unsat("$ref", path, f"recursion deeper than {depth} levels: something required recurses",
+                        retry=False)
+        last: Unsat | None = None
+        for _ in range(LOCAL_TRIES):
+            self.budget -= 1
+            if self.budget < 0:
+                raise Unsat("budget", path, "the schema is too large or too recursive", retry=False)
+            try:
+                node = self.resolve(parts, depth, path)
+                value = self.generate(node, parts, depth, path, hint)
+            except Unsat as exc:
+                if not exc.retry:
+                    raise
+                last = exc
+                continue
+            # Plain nodes are built to satisfy their keywords and their children were checked
+            # already; re-validating them would cost O(size x depth). The final check remains.
+            error = self.first_error(parts, value) if node.risky else None
+            if error is None:
+                return value
+            last = Unsat(str(error.validator), path + schema_path(error), error.message)
+        assert last is not None
+        raise last
+
+    def first_error(self, parts: list[Part], value: Any) -> jsonschema.ValidationError | None:
+        for schema, res in parts:
+            checker = self.s.validator.evolve(schema=schema, _resolver=res)
+            try:
+                for error in checker.iter_errors(value):
+                    return error
+            except Exception as exc:  # noqa: BLE001 - see sample(): a broken subschema
+                raise Unsat("validator", "", f"jsonschema fails here: {exc!r}") from None
+        return None
+
+    def resolve(self, parts: list[Part], depth: int, path: str) -> Node:
+        """Merge the parts into a node, choosing branches depth-first until none contradict."""
+        decided: dict[tuple, int] = {}
+
+        def search() -> Node:
+            collector = self.collect(parts, decided, path)
+            if collector.pending is None:
+                return self.finish(collector.node, path)
+            key, options = collector.pending
+            last: Unsat | None = None
+            for index in self.order(options, depth):
+                decided[key] = index
+                try:
+                    return search()
+                except Unsat as exc:
+                    last = exc
+            del decided[key]
+            raise last or Unsat("anyOf", path, "no branch can be satisfied")
+
+        return search()
+
+    def collect(self, parts: list[Part], decided: dict[tuple, int], path: str) -> Collector:
+        self.budget -= 1
+        if self.budget < 0:
+            raise Unsat("budget", path, "the schema is too large or too recursive", retry=False)
+        c = Collector(decided)
+        c.queue.extend(parts)
+        hops = 0
+        while c.queue:
+            schema, res = c.queue.popleft()
+            if schema is True or not isinstance(schema, (dict, bool)):
+                continue
+            if schema is False:
+                raise Unsat("false", path, "a subschema is false")
+            hops += 1
+            if hops > MAX_HOPS:
+                raise Unsat("$ref", path, "too many nested references")
+            res = self.enter(schema, res)
+            for ref_kw in ("$ref", "$dynamicRef", "$recursiveRef"):
+                if isinstance(schema.get(ref_kw), str):
+                    target = "#" if ref_kw == "$recursiveRef" else schema[ref_kw]
+                    c.node.risky = c.node.risky or ref_kw != "$ref"  # dynamic scope: approximated
+                    try:
+                        resolved = res.lookup(target)
+                    except referencing.exceptions.Unresolvable as exc:
+                        raise Unsat("$ref", path, f"cannot resolve {target!r}: {exc}") from None
+                    c.queue.append((resolved.contents, resolved.resolver))
+            if self.s.legacy and "$ref" in schema:
+                continue  # drafts 3-7 ignore the siblings of $ref, and so must we
+            for key, value in schema.items():
+                handler = KEYWORDS.get(key)
+                if handler is not None and (value is not None or key == "const"):
+                    handler(c, value, schema, res)
+        return c
+
+    def enter(self, schema: dict, res: Any) -> Any:
+        """The resolver inside ``schema``: a new base URI if it has an ``$id`` (``id`` before draft 6)."""
+        if "$id" not in schema and "id" not in schema:
+            return res
+        try:
+            return res.in_subresource(self.s.spec.create_resource(schema))
+        except (AttributeError, TypeError):  # "id" used as a property name by mistake: no base URI
+            return res
+
+    def finish(self, node: Node, path: str) -> Node:
+        """Drop the types whose constraints contradict; fail if none is left."""
+        types = set(node.types if node.types is not None else ALL_TYPES)
+        why = "type"
+        lo_bad = node.lo is not None and node.hi is not None and (
+            node.lo > node.hi or (node.lo == node.hi and (node.lo_x or node.hi_x)))
+        checks = [
+            (("integer", "number"), lo_bad, "minimum"),
+            (("string",), node.max_len is not None and node.min_len > node.max_len, "minLength"),
+            (("array",), node.max_items is not None and node.min_items > node.max_items, "minItems"),
+            (("object",), bool(node.forbidden & set(node.required)), "required"),
+            (("object",), node.max_props is not None and (
+                node.min_props > node.max_props or len(node.required) > node.max_props), "maxProperties"),
+        ]
+        for names, bad, keyword in checks:
+            if bad and types & set(names):
+                types -= set(names)
+                why = keyword
+        if not types:
+            raise Unsat(why, path, f"contradictory constraints ({why})")
+        node.types = types
+        if node.enum is not None:
+            node.enum = [v for v in node.enum if json_type(v) in types and canon(v) not in node.excluded]
+            if not node.enum:
+                raise Unsat("enum", path, "no enum/const value has an allowed type")
+        return node
+
+    def order(self, options: list[list[Part]], depth: int) -> list[int]:
+        """Branch order: random, nulls last; when deep, the least recursive branches first."""
+        indices = list(range(len(options)))
+        self.rng.shuffle(indices)
+        if depth >= self.s.max_depth:
+            indices.sort(key=lambda i: sum(self.s.weight(p[0]) for p in options[i][:1]))
+        elif len(indices) > 1 and _is_null(options[indices[0]][0][0]) and self.rng.random() < 0.8:
+            indices.append(indices.pop(0))  # realistic data is mostly non-null
+        return indices
+
+    # --- generation ------------------------------------------------------------------------
+
+    def generate(self, node: Node, parts: list[Part], depth: int, path: str, hint: str | None) -> Any:
+        if node.enum is not None:
+            candidates = list(node.enum)
+            self.rng.shuffle(candidates)
+            for candidate in candidates[:32]:
+                if self.first_error(parts, candidate) is None:
+                    return candidate
+            raise Unsat("enum", path, "no enum/const value satisfies the other constraints")
+        kind = self.pick_type(node, depth)
+        value = GENERATORS[kind](self, node, depth, path, hint)
+        if node.excluded and canon(value) in node.excluded:
+            raise Unsat("not", path, f"{value!r} is ruled out by 'not'")
+        return value
+
+    def pick_type(self, node: Node, depth: int) -> str:
+        types = sorted(node.types or ALL_TYPES, key=ALL_TYPES.index)
+        if "number" in types and "integer" in types:
+            types.remove("integer")  # "number" covers it (and makes whole numbers too)
+        hinted = [t for t in types if t in node.hinted or (t == "integer" and "number" in node.hinted)]
+        if hinted:
+            types = hinted
+        elif node.types is None:  # `{}`: anything goes; a short word is the most useful
+            return "string"
+        if depth >= self.s.max_depth:  # deep: scalars end the recursion
+            scalars = [t for t in types if t not in ("object", "array")]
+            types = scalars or types
+        if len(types) > 1 and "null" in types and self.rng.random() < 0.75:
+            types.remove("null")
+        return self.rng.choice(types)
+
+    def word(self) -> str:
+        if self.fake is not None:
+            return self.fake.word()
+        return "".join(self.rng.choice(string.ascii_lowercase) for _ in range(self.rng.randint(3, 8)))
+
+
+def _is_null(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "null"
+
+
+def schema_path(error: jsonschema.ValidationError) -> str:
+    where = list(error.absolute_schema_path)[:-1]
+    return "/" + "/".join(str(p) for p in where)
