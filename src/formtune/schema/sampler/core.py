@@ -9,6 +9,7 @@ keyword and schema location that failed most often: the thing a user has to look
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from referencing.jsonschema import DRAFT202012, specification_with
 
 from formtune.errors import SamplingError
 from formtune.schema.compile import DEFAULT_DIALECT, compile_schema
+from formtune.schema.sampler import budget
 from formtune.schema.sampler.draw import Draw, schema_path
 from formtune.schema.sampler.keywords import ANNOTATIONS, Unsat
 
@@ -51,7 +53,7 @@ class SchemaSampler:
             from faker import Faker  # imported late: it is slow to import and only needed here
 
             self.fake = Faker("en_US")
-        self._weights: dict[int, int] = {}
+        self._weights: dict[int, tuple[Any, int]] = {}  # holds the schema: its id stays unique
 
     def sample(self, seed: int) -> Any:
         """One valid instance, the same for the same seed."""
@@ -60,14 +62,18 @@ class SchemaSampler:
                                 keyword="false", path="/")
         failures: Counter[tuple[str, str]] = Counter()
         messages: dict[tuple[str, str], str] = {}
+        deadline = time.monotonic() + budget.SECONDS
         for attempt in range(RETRIES):
             # Derived seeds via a string seed: Random hashes it with SHA-512, not hash().
             rng = random.Random(seed if attempt == 0 else f"{seed}/{attempt}")
             if self.fake is not None:
                 self.fake.seed_instance(rng.getrandbits(64))
-            draw = Draw(self, rng)
+            draw = Draw(self, rng, deadline)
             try:
-                value = draw.value([(self.schema, self.validator._resolver)], 0, "")
+                value = draw.value([(self.schema, self.validator._resolver)], 0, "", via="type")
+            except budget.OutOfTime as exc:
+                raise SamplingError(f"cannot satisfy {exc.keyword!r} at {exc.path}: {exc.message}",
+                                    keyword=exc.keyword, path=exc.path) from None
             except Unsat as exc:
                 failures[exc.keyword, exc.path] += 1
                 messages.setdefault((exc.keyword, exc.path), exc.message)
@@ -92,8 +98,8 @@ class SchemaSampler:
         """How much a subschema tends to grow an instance: small ones are picked when deep."""
         key = id(schema)
         if key not in self._weights:
-            self._weights[key] = _weight(schema)
-        return self._weights[key]
+            self._weights[key] = (schema, _weight(schema))
+        return self._weights[key][1]
 
 
 def _weight(schema: Any) -> int:

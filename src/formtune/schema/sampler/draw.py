@@ -18,44 +18,42 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import referencing.exceptions
 
+from formtune.schema.sampler.budget import MAX_ITEMS, MAX_PROPERTIES, MAX_STRING, Budget
 from formtune.schema.sampler.generate import GENERATORS
-from formtune.schema.sampler.keywords import ALL_TYPES, KEYWORDS, Collector, Node, Part, Unsat
+from formtune.schema.sampler.keywords import ALL_TYPES, KEYWORDS, Choice, Collector, Node, Part, Unsat
 from formtune.schema.sampler.values import canon, json_type
 
 if TYPE_CHECKING:
     from formtune.schema.sampler.core import SchemaSampler
 
 LOCAL_TRIES = 3  # attempts per instance location before giving up on it
-NODE_BUDGET = 4000  # generated locations per attempt: stops pathological schemas early
 DEPTH_MARGIN = 12  # levels past max_depth before a recursion counts as endless
-MAX_HOPS = 256  # $ref/allOf expansions at one location: stops ref cycles that never nest
+MAX_HOPS = 256  # $ref expansions at one location: stops ref cycles that never nest
 
 
 class Draw:
     """One attempt at one instance: holds the random state and the work budget."""
 
-    def __init__(self, sampler: SchemaSampler, rng: random.Random) -> None:
+    def __init__(self, sampler: SchemaSampler, rng: random.Random, deadline: float) -> None:
         self.s, self.rng, self.fake = sampler, rng, sampler.fake
-        self.budget = NODE_BUDGET
-
-    def frugal(self) -> bool:
-        """Past two thirds of the budget, add nothing optional: finish the instance instead."""
-        return self.budget < NODE_BUDGET // 3
+        self.budget = Budget(deadline)
 
     # --- the location loop: collect, generate, check ---------------------------------------
 
-    def value(self, parts: list[Part], depth: int, path: str, hint: str | None = None) -> Any:
-        """A value satisfying every part, or Unsat after a few local attempts."""
+    def value(self, parts: list[Part], depth: int, path: str, hint: str | None = None, *, via: str) -> Any:
+        """A value satisfying every part, or Unsat after a few local attempts.
+
+        ``via`` is the keyword that asked for this location (``required``, ``items``...): the
+        work done here is charged to it.
+        """
         if depth > self.s.max_depth + DEPTH_MARGIN:
             raise Unsat("$ref", path, f"recursion deeper than {depth} levels: something required recurses",
                         retry=False)
         last: Unsat | None = None
         for _ in range(LOCAL_TRIES):
-            self.budget -= 1
-            if self.budget < 0:
-                raise Unsat("budget", path, "the schema is too large or too recursive", retry=False)
+            self.budget.spend(via, path)
             try:
-                node = self.resolve(parts, depth, path)
+                node = self.resolve(parts, depth, path, via)
                 value = self.generate(node, parts, depth, path, hint)
             except Unsat as exc:
                 if not exc.retry:
@@ -81,31 +79,31 @@ class Draw:
                 raise Unsat("validator", "", f"jsonschema fails here: {exc!r}") from None
         return None
 
-    def resolve(self, parts: list[Part], depth: int, path: str) -> Node:
+    def resolve(self, parts: list[Part], depth: int, path: str, via: str) -> Node:
         """Merge the parts into a node, choosing branches depth-first until none contradict."""
         decided: dict[tuple, int] = {}
 
-        def search() -> Node:
+        def search(charge: str) -> Node:
+            self.budget.spend(charge, path)
             collector = self.collect(parts, decided, path)
             if collector.pending is None:
                 return self.finish(collector.node, path)
-            key, options = collector.pending
+            key, choice = collector.pending
             last: Unsat | None = None
-            for index in self.order(options, depth):
+            for index in self.order(choice, depth):
                 decided[key] = index
                 try:
-                    return search()
+                    return search(key[1])  # backtracking is charged to the branching keyword
                 except Unsat as exc:
+                    if not exc.retry:
+                        raise
                     last = exc
             del decided[key]
             raise last or Unsat("anyOf", path, "no branch can be satisfied")
 
-        return search()
+        return search(via)
 
     def collect(self, parts: list[Part], decided: dict[tuple, int], path: str) -> Collector:
-        self.budget -= 1
-        if self.budget < 0:
-            raise Unsat("budget", path, "the schema is too large or too recursive", retry=False)
         c = Collector(decided)
         c.queue.extend(parts)
         hops = 0
@@ -115,12 +113,12 @@ class Draw:
                 continue
             if schema is False:
                 raise Unsat("false", path, "a subschema is false")
-            hops += 1
-            if hops > MAX_HOPS:
-                raise Unsat("$ref", path, "too many nested references")
             res = self.enter(schema, res)
             for ref_kw in ("$ref", "$dynamicRef", "$recursiveRef"):
                 if isinstance(schema.get(ref_kw), str):
+                    hops += 1
+                    if hops > MAX_HOPS:
+                        raise Unsat("$ref", path, "too many nested references")
                     target = "#" if ref_kw == "$recursiveRef" else schema[ref_kw]
                     c.node.risky = c.node.risky or ref_kw != "$ref"  # dynamic scope: approximated
                     try:
@@ -148,23 +146,34 @@ class Draw:
     def finish(self, node: Node, path: str) -> Node:
         """Drop the types whose constraints contradict; fail if none is left."""
         types = set(node.types if node.types is not None else ALL_TYPES)
-        why = "type"
+        why, message = "type", "contradictory constraints (type)"
         lo_bad = node.lo is not None and node.hi is not None and (
             node.lo > node.hi or (node.lo == node.hi and (node.lo_x or node.hi_x)))
+        big = "is over the sampler's limit of"
         checks = [
-            (("integer", "number"), lo_bad, "minimum"),
-            (("string",), node.max_len is not None and node.min_len > node.max_len, "minLength"),
-            (("array",), node.max_items is not None and node.min_items > node.max_items, "minItems"),
-            (("object",), bool(node.forbidden & set(node.required)), "required"),
+            (("integer", "number"), lo_bad, "minimum", ""),
+            (("string",), node.max_len is not None and node.min_len > node.max_len, "minLength", ""),
+            (("array",), node.max_items is not None and node.min_items > node.max_items, "minItems", ""),
+            (("object",), bool(node.forbidden & set(node.required)), "required", ""),
             (("object",), node.max_props is not None and (
-                node.min_props > node.max_props or len(node.required) > node.max_props), "maxProperties"),
+                node.min_props > node.max_props or len(node.required) > node.max_props), "maxProperties", ""),
+            (("string",), node.min_len > MAX_STRING, "minLength",
+             f"minLength {node.min_len} {big} {MAX_STRING:,} characters"),
+            (("array",), node.min_items > MAX_ITEMS, "minItems",
+             f"minItems {node.min_items} {big} {MAX_ITEMS:,} items"),
+            (("array",), bool(node.contains) and node.min_contains > MAX_ITEMS, "minContains",
+             f"minContains {node.min_contains} {big} {MAX_ITEMS:,} items"),
+            (("object",), node.min_props > MAX_PROPERTIES, "minProperties",
+             f"minProperties {node.min_props} {big} {MAX_PROPERTIES:,} properties"),
+            (("object",), len(node.required) > MAX_PROPERTIES, "required",
+             f"{len(node.required)} required properties are over the sampler's limit of {MAX_PROPERTIES:,}"),
         ]
-        for names, bad, keyword in checks:
+        for names, bad, keyword, why_not in checks:
             if bad and types & set(names):
                 types -= set(names)
-                why = keyword
+                why, message = keyword, why_not or f"contradictory constraints ({keyword})"
         if not types:
-            raise Unsat(why, path, f"contradictory constraints ({why})")
+            raise Unsat(why, path, message)
         node.types = types
         if node.enum is not None:
             node.enum = [v for v in node.enum if json_type(v) in types and canon(v) not in node.excluded]
@@ -172,13 +181,13 @@ class Draw:
                 raise Unsat("enum", path, "no enum/const value has an allowed type")
         return node
 
-    def order(self, options: list[list[Part]], depth: int) -> list[int]:
+    def order(self, choice: Choice, depth: int) -> list[int]:
         """Branch order: random, nulls last; when deep, the least recursive branches first."""
-        indices = list(range(len(options)))
+        indices = list(range(choice.count))
         self.rng.shuffle(indices)
         if depth >= self.s.max_depth:
-            indices.sort(key=lambda i: sum(self.s.weight(p[0]) for p in options[i][:1]))
-        elif len(indices) > 1 and _is_null(options[indices[0]][0][0]) and self.rng.random() < 0.8:
+            indices.sort(key=lambda i: self.s.weight(choice.lead(i)))
+        elif len(indices) > 1 and _is_null(choice.lead(indices[0])) and self.rng.random() < 0.8:
             indices.append(indices.pop(0))  # realistic data is mostly non-null
         return indices
 

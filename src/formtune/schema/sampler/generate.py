@@ -13,9 +13,10 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable
 
+from formtune.schema.sampler.budget import MAX_STRING
 from formtune.schema.sampler.keywords import Node, Part, Unsat
 from formtune.schema.sampler.realistic import FORMATS, NUMBER_HINTS, STRING_HINTS, hint_for
-from formtune.schema.sampler.values import Xeger, canon, common_step, fraction, is_multiple, search
+from formtune.schema.sampler.values import TooLong, Xeger, canon, common_step, fraction, is_multiple, search
 
 if TYPE_CHECKING:
     from formtune.schema.sampler.draw import Draw
@@ -40,7 +41,7 @@ def string_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -
         if known and not (node.patterns and attempt % 2):  # both: take turns
             text = FORMATS[d.rng.choice(known)](d)
         elif node.patterns:
-            text = from_pattern(d, d.rng.choice(node.patterns), node, attempt)
+            text = from_pattern(d, d.rng.choice(node.patterns), node, attempt, path)
         else:
             text = words(d, node.min_len, node.max_len)
         if fits(text):
@@ -49,7 +50,7 @@ def string_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -
     raise Unsat(keyword, path, f"no string found for {keyword} {node.patterns or node.formats}")
 
 
-def from_pattern(d: Draw, pattern: str, node: Node, attempt: int) -> str:
+def from_pattern(d: Draw, pattern: str, node: Node, attempt: int, path: str) -> str:
     # Few repeats first: shorter strings read better, and some schemas' regexes backtrack
     # exponentially in the length of the string (the validator would take minutes).
     # Later attempts allow more, for a minLength that an anchored pattern cannot pad.
@@ -57,7 +58,10 @@ def from_pattern(d: Draw, pattern: str, node: Node, attempt: int) -> str:
     if node.max_len is not None:
         repeat = max(1, min(repeat, node.max_len if attempt >= 2 else node.max_len // 4))
     try:
-        text = Xeger(d.rng, repeat).xeger(pattern)
+        text = Xeger(d.rng, repeat, MAX_STRING).xeger(pattern)
+    except TooLong:
+        raise Unsat("pattern", path, f"{pattern!r} makes strings over the sampler's limit of {MAX_STRING:,} "
+                                     "characters", retry=False) from None
     except Exception:  # noqa: BLE001 - sre internals on exotic patterns
         return ""
     if len(text) < node.min_len and not pattern.endswith("$"):
@@ -83,10 +87,10 @@ def number_value(d: Draw, node: Node, depth: int, path: str, hint: str | None, i
     step = common_step(node.multiples + ([1] if integer else []))
     tries += multiples(d, node, step, path) if step is not None else plain(d, node, integer)
     for value in tries:
-        if float(value).is_integer() and abs(value) < 2**53:
+        if isinstance(value, float) and value.is_integer() and (abs(value) < 2**53 or integer):
             value = int(value)  # 12, not 12.0: valid for "number" too, and more natural
-        elif integer:
-            continue
+        elif integer and not isinstance(value, int):
+            continue  # big integers stay exact ints: 7 * 10**30 is no float
         if number_fits(node, value):
             return value
     raise Unsat("multipleOf" if node.multiples else "minimum", path,
@@ -137,7 +141,11 @@ def array_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) ->
     low = max(node.min_items, need)
     if cap is not None and low > cap:
         raise Unsat("maxItems", path, f"needs {low} items but at most {cap} are allowed")
-    if depth >= d.s.max_depth or d.frugal():
+    if 2 * low > d.budget.steps:  # each item costs two steps at least: fail now, not after them
+        keyword = "minItems" if node.min_items >= need else "minContains"
+        raise Unsat(keyword, path, f"{low} items need more than the {d.budget.steps} steps of work left",
+                    retry=False)
+    if depth >= d.s.max_depth or d.budget.frugal():
         count = low
     else:
         count = d.rng.randint(max(low, 1), max(low, 1) + 2)
@@ -148,8 +156,9 @@ def array_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) ->
     seen: set[Any] = set()
     for index in range(count):
         parts = item_parts(node, index) + (node.contains if index in holders else [])
+        via = "minItems" if index < node.min_items else "contains" if index in holders else "items"
         for _ in range(8 if node.unique else 1):
-            item = d.value(parts, depth + 1, f"{path}/items", item_hint)
+            item = d.value(parts, depth + 1, f"{path}/items", item_hint, via=via)
             if not node.unique or canon(item) not in seen:
                 break
         else:
@@ -178,7 +187,7 @@ def object_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -
             raise Unsat("additionalProperties", path, f"required {key!r} is not allowed")
     # Optional properties thin out with depth, and a wide object gets a dozen at most:
     # training examples should be readable, not every field of a Kubernetes manifest.
-    chance = 0.0 if d.frugal() else 0.6 * max(0.0, 1 - depth / d.s.max_depth)
+    chance = 0.0 if d.budget.frugal() else 0.6 * max(0.0, 1 - depth / d.s.max_depth)
     optional = [k for k in node.props if k not in node.required and k not in node.forbidden
                 and allowed(node, k)]
     picked = [k for k in optional if d.rng.random() < chance]
@@ -197,7 +206,8 @@ def object_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -
     result: dict[str, Any] = {}
     for key in keys:
         try:
-            result[key] = d.value(prop_parts(node, key), depth + 1, f"{path}/properties/{key}", key)
+            result[key] = d.value(prop_parts(node, key), depth + 1, f"{path}/properties/{key}", key,
+                                  via="required" if key in node.required else "properties")
         except Unsat:
             if key in node.required or len(keys) - 1 < node.min_props:
                 raise
@@ -215,9 +225,12 @@ def extra_key(d: Draw, node: Node, path: str, taken: list[str]) -> str:
     for _ in range(10):
         if node.pattern_props and (node.no_extras or d.rng.random() < 0.7):
             pattern = d.rng.choice(node.pattern_props)[0]
-            key = Xeger(d.rng, 4).xeger(pattern)
+            try:
+                key = Xeger(d.rng, 4, MAX_STRING).xeger(pattern)
+            except TooLong:
+                continue
         elif node.names:
-            key = d.value(node.names, d.s.max_depth, f"{path}/propertyNames")
+            key = d.value(node.names, d.s.max_depth, f"{path}/propertyNames", via="propertyNames")
         else:
             key = d.word()
         if key not in taken and key not in node.forbidden and allowed(node, key):

@@ -9,7 +9,7 @@ and has no randomness of its own.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -81,6 +81,23 @@ class Node:
 
 # -- keyword handlers: each merges one keyword of one subschema into the collector's node --------
 
+@dataclass(frozen=True)
+class Choice:
+    """The branches of one branching keyword, built only when taken.
+
+    A ``oneOf`` of n branches has n branches of n parts each (the branch plus a ``not`` of every
+    other one); building them all on every collector pass made a 500-branch ``oneOf`` hang.
+    """
+
+    count: int
+    build: Callable[[int], list[Part]]  # the parts of branch i
+    lead: Callable[[int], Any]  # the subschema branch i stands for: weighs it when deep
+
+    @classmethod
+    def of(cls, branches: list[list[Part]]) -> Choice:
+        return cls(len(branches), branches.__getitem__, lambda i: branches[i][0][0])
+
+
 class Collector:
     """State of one pass over the subschemas that apply at a location."""
 
@@ -88,15 +105,15 @@ class Collector:
         self.node = Node()
         self.queue: deque[Part] = deque()
         self.decided = decided
-        self.pending: tuple[tuple, list[list[Part]]] | None = None  # first undecided choice
+        self.pending: tuple[tuple, Choice] | None = None  # first undecided choice
 
-    def choose(self, key: tuple, options: list[list[Part]]) -> None:
+    def choose(self, key: tuple, choice: Choice) -> None:
         """Queue the branch already chosen for ``key``, or remember it as the next choice."""
         self.node.risky = True
         if key in self.decided:
-            self.queue.extend(options[self.decided[key]])
+            self.queue.extend(choice.build(self.decided[key]))
         elif self.pending is None:
-            self.pending = (key, options)
+            self.pending = (key, choice)
 
 
 def _kw_type(c: Collector, value: Any, schema: dict, res: Any) -> None:
@@ -214,20 +231,46 @@ def _kw_all_of(c: Collector, value: Any, schema: dict, res: Any) -> None:
 
 
 def _kw_any_of(c: Collector, value: Any, schema: dict, res: Any) -> None:
-    c.choose((id(schema), "anyOf"), [[(sub, res)] for sub in value])
+    c.choose((id(schema), "anyOf"), Choice.of([[(sub, res)] for sub in value]))
 
 
 def _kw_one_of(c: Collector, value: Any, schema: dict, res: Any) -> None:
-    # The chosen branch, plus "not" for every other one: cheap forms of "not" prune right away.
-    options = [[(sub, res)] + [({"not": other}, res) for j, other in enumerate(value) if j != i]
-               for i, sub in enumerate(value)]
-    c.choose((id(schema), "oneOf"), options)
+    """The chosen branch, plus what keeps the others from matching too."""
+    only = _exclusive_values(value)
+    if only is not None:  # every branch a const/enum: allow the values no other branch has
+
+        def build(i: int) -> list[Part]:
+            return [(value[i], res), ({"enum": only[i]}, res)]
+    else:  # a "not" of every other branch: cheap forms of "not" prune right away
+
+        def build(i: int) -> list[Part]:
+            return [(value[i], res)] + [({"not": other}, res) for j, other in enumerate(value) if j != i]
+
+    c.choose((id(schema), "oneOf"), Choice(len(value), build, value.__getitem__))
+
+
+def _exclusive_values(branches: list[Any]) -> list[list[Any]] | None:
+    """For branches that are all const/enum: per branch, the values no other branch allows.
+
+    This is oneOf's exclusivity, checked directly in one pass instead of pairwise.
+    """
+    allowed: list[list[Any]] = []
+    for branch in branches:
+        if not isinstance(branch, dict) or not set(branch) - ANNOTATIONS <= {"const", "enum"} or not (
+                {"const", "enum"} & set(branch)) or not isinstance(branch.get("enum", []), list):
+            return None
+        values = list(branch["enum"]) if "enum" in branch else [branch["const"]]
+        if "const" in branch and "enum" in branch:
+            values = [v for v in values if canon(v) == canon(branch["const"])]
+        allowed.append(values)
+    seen = Counter(key for values in allowed for key in {canon(v) for v in values})
+    return [[v for v in values if seen[canon(v)] == 1] for values in allowed]
 
 
 def _kw_if(c: Collector, value: Any, schema: dict, res: Any) -> None:
     then = [(value, res)] + ([(schema["then"], res)] if "then" in schema else [])
     other = [({"not": value}, res)] + ([(schema["else"], res)] if "else" in schema else [])
-    c.choose((id(schema), "if"), [then, other])
+    c.choose((id(schema), "if"), Choice.of([then, other]))
 
 
 def _kw_not(c: Collector, value: Any, schema: dict, res: Any) -> None:
@@ -267,7 +310,7 @@ def _kw_dependencies(c: Collector, value: Any, schema: dict, res: Any, *, kind: 
         needs = {"required": [name] + dep} if isinstance(dep, list) else {"required": [name]}
         present = [(needs, res)] + ([] if isinstance(dep, list) else [(dep, res)])
         absent = [({"not": {"required": [name]}}, res)]
-        c.choose((id(schema), kind, name), [present, absent])
+        c.choose((id(schema), kind, name), Choice.of([present, absent]))
 
 
 KEYWORDS: dict[str, Callable[..., None]] = {

@@ -68,12 +68,16 @@ def snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+class TooLong(ValueError):
+    """A regex asks for a longer string than the sampler makes."""
+
+
 class Xeger(rstr.Rstr):
     """rstr's regex sampler with short repeats and no set-order randomness (needed for seeds)."""
 
-    def __init__(self, rng: random.Random, repeat: int) -> None:
+    def __init__(self, rng: random.Random, repeat: int, limit: int) -> None:
         super().__init__(rng)
-        self.repeat = repeat
+        self.repeat, self.limit = repeat, limit
         # rstr builds some alphabets from sets, whose order changes with PYTHONHASHSEED.
         self._alphabets = {k: "".join(sorted(v)) for k, v in self._alphabets.items()}
         # "." "\s" "\W" need not produce form feeds and vertical tabs: keep the text readable.
@@ -83,7 +87,16 @@ class Xeger(rstr.Rstr):
     def _handle_repeat(self, start_range: int, end_range: int, value: Any) -> str:
         end_range = min(end_range, start_range + self.repeat)
         times = self._random.randint(start_range, end_range)
-        return "".join("".join(self._handle_state(i) for i in value) for _ in range(times))
+        if times > self.limit:  # a{1000000000} must fail fast, not fill the memory
+            raise TooLong(f"{times} repeats")
+        pieces, size = [], 0
+        for _ in range(times):
+            piece = "".join(self._handle_state(i) for i in value)
+            size += len(piece)
+            if size > self.limit:  # nested repeats: (a{1000}){1000}
+                raise TooLong(f"over {self.limit} characters")
+            pieces.append(piece)
+        return "".join(pieces)
 
     def _handle_in(self, value: Any) -> Any:
         candidates = [c for group in (self._handle_state(i) for i in value) for c in group]
