@@ -20,7 +20,7 @@ import referencing.exceptions
 
 from formtune.schema.sampler.budget import MAX_ITEMS, MAX_PROPERTIES, MAX_STRING, Budget
 from formtune.schema.sampler.generate import GENERATORS
-from formtune.schema.sampler.keywords import ALL_TYPES, KEYWORDS, Choice, Collector, Node, Part, Unsat
+from formtune.schema.sampler.keywords import ALL_TYPES, KEYWORDS, Choice, Collector, Loc, Node, Part, Unsat
 from formtune.schema.sampler.values import canon, json_type
 
 if TYPE_CHECKING:
@@ -29,23 +29,26 @@ if TYPE_CHECKING:
 LOCAL_TRIES = 3  # attempts per instance location before giving up on it
 DEPTH_MARGIN = 12  # levels past max_depth before a recursion counts as endless
 MAX_HOPS = 256  # $ref expansions at one location: stops ref cycles that never nest
+EXAMPLE_CHANCE = 0.3  # how often a scalar is taken from the schema's examples/default, when it has some
 
 
 class Draw:
     """One attempt at one instance: holds the random state and the work budget."""
 
     def __init__(self, sampler: SchemaSampler, rng: random.Random, deadline: float) -> None:
-        self.s, self.rng, self.fake = sampler, rng, sampler.fake
+        self.s, self.rng = sampler, rng
+        self.fake = sampler.fake if sampler.realistic else None  # for values a name suggests
         self.budget = Budget(deadline)
 
     # --- the location loop: collect, generate, check ---------------------------------------
 
-    def value(self, parts: list[Part], depth: int, path: str, hint: str | None = None, *, via: str) -> Any:
+    def value(self, parts: list[Part], depth: int, loc: Loc, *, via: str) -> Any:
         """A value satisfying every part, or Unsat after a few local attempts.
 
         ``via`` is the keyword that asked for this location (``required``, ``items``...): the
         work done here is charged to it.
         """
+        path = loc.path
         if depth > self.s.max_depth + DEPTH_MARGIN:
             raise Unsat("$ref", path, f"recursion deeper than {depth} levels: something required recurses",
                         retry=False)
@@ -54,7 +57,7 @@ class Draw:
             self.budget.spend(via, path)
             try:
                 node = self.resolve(parts, depth, path, via)
-                value = self.generate(node, parts, depth, path, hint)
+                value = self.generate(node, parts, depth, loc)
             except Unsat as exc:
                 if not exc.retry:
                     raise
@@ -113,7 +116,7 @@ class Draw:
                 continue
             if schema is False:
                 raise Unsat("false", path, "a subschema is false")
-            res = self.enter(schema, res)
+            res = self.s.enter(schema, res)
             for ref_kw in ("$ref", "$dynamicRef", "$recursiveRef"):
                 if isinstance(schema.get(ref_kw), str):
                     hops += 1
@@ -133,15 +136,6 @@ class Draw:
                 if handler is not None and (value is not None or key == "const"):
                     handler(c, value, schema, res)
         return c
-
-    def enter(self, schema: dict, res: Any) -> Any:
-        """The resolver inside ``schema``: a new base URI if it has an ``$id`` (``id`` before draft 6)."""
-        if "$id" not in schema and "id" not in schema:
-            return res
-        try:
-            return res.in_subresource(self.s.spec.create_resource(schema))
-        except (AttributeError, TypeError):  # "id" used as a property name by mistake: no base URI
-            return res
 
     def finish(self, node: Node, path: str) -> Node:
         """Drop the types whose constraints contradict; fail if none is left."""
@@ -193,19 +187,43 @@ class Draw:
 
     # --- generation ------------------------------------------------------------------------
 
-    def generate(self, node: Node, parts: list[Part], depth: int, path: str, hint: str | None) -> Any:
+    def generate(self, node: Node, parts: list[Part], depth: int, loc: Loc) -> Any:
+        """A caller's hint first, then (sometimes) an example, then a value made from the node."""
+        hint = self.s.hints.lookup(loc) if self.s.hints is not None else None
+        if hint is not None and "array" in node.types and "array" not in hint.makes:
+            loc = loc._replace(hint=hint)  # a hint of scalars on an array: for its items
+        elif hint is not None:
+            try:
+                value = hint.make(self.rng, self.s.fake, node.types)
+            except Exception:  # noqa: BLE001 - e.g. no whole number in a range: fall back, never crash
+                value = _NOTHING
+            if value is not _NOTHING and self.fits(value, node, parts):
+                self.s.hint_uses[hint.field] += 1
+                return value
+            self.s.hint_fallbacks[hint.field] += 1
+        examples = [v for v in node.examples + list(loc.examples) if not isinstance(v, (dict, list))]
+        if examples and self.rng.random() < EXAMPLE_CHANCE:
+            self.rng.shuffle(examples)
+            for example in examples[:8]:
+                if self.fits(example, node, parts):
+                    return example
         if node.enum is not None:
             candidates = list(node.enum)
             self.rng.shuffle(candidates)
             for candidate in candidates[:32]:
                 if self.first_error(parts, candidate) is None:
                     return candidate
-            raise Unsat("enum", path, "no enum/const value satisfies the other constraints")
+            raise Unsat("enum", loc.path, "no enum/const value satisfies the other constraints")
         kind = self.pick_type(node, depth)
-        value = GENERATORS[kind](self, node, depth, path, hint)
+        value = GENERATORS[kind](self, node, depth, loc)
         if node.excluded and canon(value) in node.excluded:
-            raise Unsat("not", path, f"{value!r} is ruled out by 'not'")
+            raise Unsat("not", loc.path, f"{value!r} is ruled out by 'not'")
         return value
+
+    def fits(self, value: Any, node: Node, parts: list[Part]) -> bool:
+        """Whether a value from outside the node (a hint, an example) is valid here."""
+        return (json_type(value) in node.types and canon(value) not in node.excluded
+                and self.first_error(parts, value) is None)
 
     def pick_type(self, node: Node, depth: int) -> str:
         types = sorted(node.types or ALL_TYPES, key=ALL_TYPES.index)
@@ -224,9 +242,12 @@ class Draw:
         return self.rng.choice(types)
 
     def word(self) -> str:
-        if self.fake is not None:
+        if self.fake is not None:  # None unless realistic
             return self.fake.word()
         return "".join(self.rng.choice(string.ascii_lowercase) for _ in range(self.rng.randint(3, 8)))
+
+
+_NOTHING = object()
 
 
 def _is_null(schema: Any) -> bool:

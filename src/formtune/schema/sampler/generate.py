@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable
 
 from formtune.schema.sampler.budget import MAX_STRING
-from formtune.schema.sampler.keywords import Node, Part, Unsat
-from formtune.schema.sampler.realistic import FORMATS, NUMBER_HINTS, STRING_HINTS, hint_for
+from formtune.schema.sampler.keywords import Loc, Node, Part, Unsat
+from formtune.schema.sampler.realistic import FORMATS, NUMBER_HINTS, hint_for, string_maker, suggest
 from formtune.schema.sampler.values import TooLong, Xeger, canon, common_step, fraction, is_multiple, search
 
 if TYPE_CHECKING:
@@ -24,30 +24,30 @@ if TYPE_CHECKING:
 MAX_OPTIONAL = 12  # optional properties per object, at most
 
 
-def string_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -> str:
+def string_value(d: Draw, node: Node, depth: int, loc: Loc) -> str:
     def fits(text: str) -> bool:
         return (node.min_len <= len(text) and (node.max_len is None or len(text) <= node.max_len)
                 and all(search(p, text) for p in node.patterns)
                 and not any(search(p, text) for p in node.not_patterns)
                 and all(d.s.validator.format_checker.conforms(text, f) for f in node.formats))
 
-    maker = hint_for(hint, STRING_HINTS) if hint and d.fake is not None else None
+    maker = string_maker(loc.name) if loc.name and d.fake is not None else None
     if maker is not None:
-        text = maker(d.fake, d.rng)
-        if fits(text):
+        text = suggest(maker, d.fake, d.rng)
+        if isinstance(text, str) and fits(text):
             return text
     known = [f for f in node.formats if f in FORMATS]
     for attempt in range(8):
         if known and not (node.patterns and attempt % 2):  # both: take turns
             text = FORMATS[d.rng.choice(known)](d)
         elif node.patterns:
-            text = from_pattern(d, d.rng.choice(node.patterns), node, attempt, path)
+            text = from_pattern(d, d.rng.choice(node.patterns), node, attempt, loc.path)
         else:
             text = words(d, node.min_len, node.max_len)
         if fits(text):
             return text
     keyword = "format" if known else "pattern" if node.patterns else "minLength"
-    raise Unsat(keyword, path, f"no string found for {keyword} {node.patterns or node.formats}")
+    raise Unsat(keyword, loc.path, f"no string found for {keyword} {node.patterns or node.formats}")
 
 
 def from_pattern(d: Draw, pattern: str, node: Node, attempt: int, path: str) -> str:
@@ -79,13 +79,13 @@ def words(d: Draw, low: int, high: int | None) -> str:
     return text
 
 
-def number_value(d: Draw, node: Node, depth: int, path: str, hint: str | None, integer: bool = False) -> float:
+def number_value(d: Draw, node: Node, depth: int, loc: Loc, integer: bool = False) -> float:
     tries: list[float] = []
-    maker = hint_for(hint, NUMBER_HINTS) if hint and d.fake is not None else None
+    maker = hint_for(loc.name, NUMBER_HINTS) if loc.name and d.fake is not None else None
     if maker is not None:
-        tries.append(maker(d.fake, d.rng))
+        tries.append(suggest(maker, d.fake, d.rng))
     step = common_step(node.multiples + ([1] if integer else []))
-    tries += multiples(d, node, step, path) if step is not None else plain(d, node, integer)
+    tries += multiples(d, node, step, loc.path) if step is not None else plain(d, node, integer)
     for value in tries:
         if isinstance(value, float) and value.is_integer() and (abs(value) < 2**53 or integer):
             value = int(value)  # 12, not 12.0: valid for "number" too, and more natural
@@ -93,7 +93,7 @@ def number_value(d: Draw, node: Node, depth: int, path: str, hint: str | None, i
             continue  # big integers stay exact ints: 7 * 10**30 is no float
         if number_fits(node, value):
             return value
-    raise Unsat("multipleOf" if node.multiples else "minimum", path,
+    raise Unsat("multipleOf" if node.multiples else "minimum", loc.path,
                 f"no number in [{node.lo}, {node.hi}] fits")
 
 
@@ -132,7 +132,8 @@ def number_fits(node: Node, value: float) -> bool:
             and not any(fraction(value) % m == 0 for m in node.not_multiples))
 
 
-def array_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -> list[Any]:
+def array_value(d: Draw, node: Node, depth: int, loc: Loc) -> list[Any]:
+    path = loc.path
     cap = node.max_items
     for prefix, rest in node.positional:
         if rest is not None and rest[0] is False:
@@ -151,14 +152,14 @@ def array_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) ->
         count = d.rng.randint(max(low, 1), max(low, 1) + 2)
         count = min(count, cap) if cap is not None else count
     holders = set(d.rng.sample(range(count), need)) if need <= count else set()
-    item_hint = hint[:-1] if hint and hint.endswith("s") and not hint.endswith("ss") else None
+    examples = tuple(item for ex in node.examples + list(loc.examples) if isinstance(ex, list) for item in ex)
     items: list[Any] = []
     seen: set[Any] = set()
     for index in range(count):
         parts = item_parts(node, index) + (node.contains if index in holders else [])
         via = "minItems" if index < node.min_items else "contains" if index in holders else "items"
         for _ in range(8 if node.unique else 1):
-            item = d.value(parts, depth + 1, f"{path}/items", item_hint, via=via)
+            item = d.value(parts, depth + 1, loc.item(index, examples), via=via)
             if not node.unique or canon(item) not in seen:
                 break
         else:
@@ -180,7 +181,8 @@ def item_parts(node: Node, index: int) -> list[Part]:
     return parts
 
 
-def object_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -> dict[str, Any]:
+def object_value(d: Draw, node: Node, depth: int, loc: Loc) -> dict[str, Any]:
+    path = loc.path
     keys = list(node.required)
     for key in keys:
         if not allowed(node, key):
@@ -204,10 +206,12 @@ def object_value(d: Draw, node: Node, depth: int, path: str, hint: str | None) -
     order = {k: i for i, k in enumerate(node.props)}
     keys.sort(key=lambda k: order.get(k, len(order)))  # schema order reads naturally
     result: dict[str, Any] = {}
+    examples = [ex for ex in node.examples + list(loc.examples) if isinstance(ex, dict)]
     for key in keys:
+        child = loc.key(key, tuple(ex[key] for ex in examples if key in ex))
+        via = "required" if key in node.required else "properties"
         try:
-            result[key] = d.value(prop_parts(node, key), depth + 1, f"{path}/properties/{key}", key,
-                                  via="required" if key in node.required else "properties")
+            result[key] = d.value(prop_parts(node, key), depth + 1, child, via=via)
         except Unsat:
             if key in node.required or len(keys) - 1 < node.min_props:
                 raise
@@ -230,7 +234,7 @@ def extra_key(d: Draw, node: Node, path: str, taken: list[str]) -> str:
             except TooLong:
                 continue
         elif node.names:
-            key = d.value(node.names, d.s.max_depth, f"{path}/propertyNames", via="propertyNames")
+            key = d.value(node.names, d.s.max_depth, Loc(f"{path}/propertyNames", None), via="propertyNames")
         else:
             key = d.word()
         if key not in taken and key not in node.forbidden and allowed(node, key):
@@ -247,9 +251,9 @@ def prop_parts(node: Node, key: str) -> list[Part]:
 
 
 GENERATORS: dict[str, Callable[..., Any]] = {
-    "null": lambda d, n, depth, path, hint: None,
-    "boolean": lambda d, n, depth, path, hint: d.rng.random() < 0.5,
-    "integer": lambda d, n, depth, path, hint: number_value(d, n, depth, path, hint, integer=True),
+    "null": lambda d, n, depth, loc: None,
+    "boolean": lambda d, n, depth, loc: d.rng.random() < 0.5,
+    "integer": lambda d, n, depth, loc: number_value(d, n, depth, loc, integer=True),
     "number": number_value,
     "string": string_value,
     "array": array_value,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from formtune.schema.sampler.realistic import FORMATS
 from formtune.schema.sampler.values import canon, fraction
@@ -22,6 +22,25 @@ ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "depre
                "writeOnly", "$id", "id", "$schema", "$anchor"}
 
 Part = tuple[Any, Any]  # (subschema, the referencing.Resolver it is to be read with)
+
+
+class Loc(NamedTuple):
+    """Where a value goes, and what is known about it besides the schema."""
+
+    path: str  # schema keywords leading here, for error messages: /properties/items/items
+    at: tuple[str | int, ...] | None  # the location in the instance (None: a property name)
+    name: str | None = None  # the property name, singular for array items: suggests values
+    examples: tuple[Any, ...] = ()  # values for this location from enclosing examples/defaults
+    hint: Any = None  # a caller hint an array hands down to its items
+
+    def key(self, key: str, examples: tuple[Any, ...]) -> Loc:
+        return Loc(f"{self.path}/properties/{key}", None if self.at is None else (*self.at, key), key, examples)
+
+    def item(self, index: int, examples: tuple[Any, ...]) -> Loc:
+        name = self.name
+        singular = name[:-1] if name and name.endswith("s") and not name.endswith("ss") else None
+        at = None if self.at is None else (*self.at, index)
+        return Loc(f"{self.path}/items", at, singular, examples, self.hint)
 
 
 class Unsat(Exception):
@@ -68,6 +87,7 @@ class Node:
     min_props: int = 0
     max_props: int | None = None
     hinted: set[str] = field(default_factory=set)  # types suggested by the keywords present
+    examples: list[Any] = field(default_factory=list)  # from "examples" and "default"
     risky: bool = False  # keywords the generator only approximates: check the value right away
 
     def tighten_lo(self, value: float, exclusive: bool) -> None:
@@ -351,4 +371,6 @@ KEYWORDS: dict[str, Callable[..., None]] = {
     "dependentRequired": lambda c, v, s, r: _kw_dependencies(c, v, s, r, kind="dependentRequired"),
     "dependentSchemas": lambda c, v, s, r: _kw_dependencies(c, v, s, r, kind="dependentSchemas"),
     "dependencies": lambda c, v, s, r: _kw_dependencies(c, v, s, r, kind="dependencies"),
+    "examples": lambda c, v, s, r: c.node.examples.extend(v if isinstance(v, list) else []),
+    "default": lambda c, v, s, r: c.node.examples.append(v),
 }

@@ -20,6 +20,55 @@ def _money(fake: Any, rng: random.Random) -> float:
     return round(rng.uniform(1, 500), 2)
 
 
+def _call(provider: str) -> Callable[[Any, random.Random], str]:
+    return lambda fake, rng: getattr(fake, provider)()
+
+
+# More names a property may have, and the Faker provider that fits each (in any Faker locale that
+# has the provider; where it has not, the generic value is used).
+_PROVIDERS = {
+    **dict.fromkeys(["supplier", "supplier_name", "vendor", "vendor_name", "manufacturer", "brand",
+                     "brand_name", "merchant", "merchant_name", "seller", "company_name", "business",
+                     "business_name", "organization_name", "organisation", "store_name", "shop_name",
+                     "publisher", "carrier", "customer_company"], "company"),
+    **dict.fromkeys(["city_name", "town", "hometown", "birthplace"], "city"),
+    **dict.fromkeys(["country_name"], "country"),
+    **dict.fromkeys(["country_iso", "iso_country"], "country_code"),
+    **dict.fromkeys(["currency_iso", "iso_currency"], "currency_code"),
+    **dict.fromkeys(["region", "province"], "state"),
+    "currency_symbol": "currency_symbol", "street_name": "street_name",
+    **dict.fromkeys(["address_line", "address_line1", "address1", "line1"], "street_address"),
+    **dict.fromkeys(["address_line2", "address2", "line2"], "secondary_address"),
+    **dict.fromkeys(["building_number", "house_number"], "building_number"),
+    "iban": "iban", **dict.fromkeys(["bic", "swift", "swift_code"], "swift"),
+    **dict.fromkeys(["credit_card", "card_number", "credit_card_number"], "credit_card_number"),
+    "isbn": "isbn13", **dict.fromkeys(["ean", "barcode", "gtin", "upc"], "ean13"),
+    "license_plate": "license_plate", **dict.fromkeys(["timezone", "time_zone", "tz"], "timezone"),
+    "locale": "locale", "language_code": "language_code",
+    **dict.fromkeys(["file_name", "filename"], "file_name"), **dict.fromkeys(["file_path", "path"], "file_path"),
+    **dict.fromkeys(["mime_type", "content_type", "media_type"], "mime_type"),
+    "user_agent": "user_agent", **dict.fromkeys(["mac", "mac_address"], "mac_address"), "ipv6": "ipv6",
+    **dict.fromkeys(["host", "hostname"], "hostname"), "slug": "slug", "ssn": "ssn",
+    "middle_name": "first_name", "nickname": "user_name", "salutation": "prefix",
+    **dict.fromkeys(["reason", "details", "remarks", "explanation", "instructions"], "sentence"),
+}
+
+_DEPARTMENTS = ["Sales", "Engineering", "Marketing", "Finance", "Support", "Human Resources", "Operations",
+                "Legal", "Procurement", "Research"]
+_PRODUCT_WORDS = (
+    ["Compact", "Wireless", "Ergonomic", "Classic", "Portable", "Premium", "Organic", "Smart", "Deluxe", "Mini"],
+    ["Steel", "Wooden", "Cotton", "Leather", "Ceramic", "Bamboo", "Glass", "Aluminium", "Wool", "Rubber"],
+    ["Chair", "Desk Lamp", "Backpack", "Water Bottle", "Headphones", "Keyboard", "Coffee Mug", "Notebook",
+     "Umbrella", "Blender", "Monitor Stand", "Phone Case", "Running Shoes", "Jacket", "Toaster", "Cable"],
+)
+
+
+def _product(fake: Any, rng: random.Random) -> str:
+    """A product name such as "Portable Bamboo Desk Lamp" (Faker has no product provider)."""
+    adjective, material, thing = (rng.choice(words) for words in _PRODUCT_WORDS)
+    return f"{adjective} {material} {thing}" if rng.random() < 0.5 else f"{adjective} {thing}"
+
+
 STRING_HINTS: dict[str, Callable[[Any, random.Random], str]] = {
     "name": lambda f, r: f.name(), "full_name": lambda f, r: f.name(),
     "first_name": lambda f, r: f.first_name(), "given_name": lambda f, r: f.first_name(),
@@ -52,6 +101,10 @@ STRING_HINTS: dict[str, Callable[[Any, random.Random], str]] = {
     "color": lambda f, r: f.color_name(), "colour": lambda f, r: f.color_name(),
     "language": lambda f, r: f.language_name(), "uuid": lambda f, r: f.uuid4(),
     "guid": lambda f, r: f.uuid4(), "ip": lambda f, r: f.ipv4(), "ip_address": lambda f, r: f.ipv4(),
+    **{name: _call(provider) for name, provider in _PROVIDERS.items()},
+    **dict.fromkeys(["product", "product_name", "product_title", "item", "item_name", "article_name"], _product),
+    **dict.fromkeys(["headline", "book_title", "event_name"], lambda f, r: f.sentence(nb_words=4).rstrip(".")),
+    "department": lambda f, r: r.choice(_DEPARTMENTS),
     # Dates come from the seeded rng, not Faker: Faker's date ranges end at "now".
     **dict.fromkeys(["date", "birthdate", "dob", "birthday"], lambda f, r: _date(r)),
     **dict.fromkeys(["timestamp", "datetime"], lambda f, r: f"{_date(r)}T{_clock(r)}"),
@@ -67,6 +120,11 @@ NUMBER_HINTS: dict[str, Callable[[Any, random.Random], float]] = {
     "latitude": lambda f, r: round(r.uniform(-90, 90), 6), "lat": lambda f, r: round(r.uniform(-90, 90), 6),
     "longitude": lambda f, r: round(r.uniform(-180, 180), 6),
     "lng": lambda f, r: round(r.uniform(-180, 180), 6), "lon": lambda f, r: round(r.uniform(-180, 180), 6),
+    "id": lambda f, r: r.randint(1000, 99999), "score": lambda f, r: r.randint(0, 100),
+    "month": lambda f, r: r.randint(1, 12), "day": lambda f, r: r.randint(1, 28),
+    "hour": lambda f, r: r.randint(0, 23), "minute": lambda f, r: r.randint(0, 59),
+    "temperature": lambda f, r: round(r.uniform(-10, 35), 1),
+    **dict.fromkeys(["employees", "headcount"], lambda f, r: r.randint(5, 5000)),
 }
 
 
@@ -97,6 +155,43 @@ def hint_for(name: str, table: dict[str, Callable]) -> Callable | None:
         if found is not None:
             return found
     return None
+
+
+_ID_WORDS = {"id", "code", "sku", "number", "num", "no", "ref", "reference"}
+
+
+def string_maker(name: str) -> Callable[[Any, random.Random], str] | None:
+    """What a string property's name suggests: the table above, or else an identifier shape."""
+    maker = hint_for(name, STRING_HINTS)
+    if maker is None and snake(name).split("_")[-1] in _ID_WORDS:
+        return lambda fake, rng: identifier(name, rng)
+    return maker
+
+
+def suggest(maker: Callable[[Any, random.Random], Any], fake: Any, rng: random.Random) -> Any:
+    """The maker's value, or None where the Faker locale lacks the provider it calls."""
+    try:
+        return maker(fake, rng)
+    except AttributeError:
+        return None
+
+
+def identifier(name: str, rng: random.Random) -> str:
+    """Letters and digits shaped by the name: order_id ORD-48213, sku KXT-4821, code AX42."""
+    words = snake(name).split("_")
+    stem = next((w for w in reversed(words[:-1]) if w.isalpha() and w not in _ID_WORDS), None)
+
+    def letters(n: int) -> str:
+        return "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(n))
+
+    def digits(n: int) -> str:
+        return "".join(rng.choice("0123456789") for _ in range(n))
+
+    if words[-1] == "code" and stem is None:
+        return letters(2) + digits(2)
+    if words[-1] == "sku":
+        return f"{letters(3)}-{digits(4)}"
+    return f"{stem[:3].upper() if stem else letters(3)}-{digits(rng.randint(4, 6))}"
 
 
 def _date(rng: random.Random) -> str:
