@@ -8,7 +8,6 @@ from typing import Any
 
 from formtune.check import check
 from formtune.errors import SamplingError, UsageError
-from formtune.plugins import get_registry
 from formtune.task import Task
 from formtune.violations import Violation
 
@@ -26,9 +25,11 @@ class FileResult:
                 "errors": [{"path": v.path, "message": v.message} for v in self.errors]}
 
 
-def validate_files(schema: Path, files: list[Path], format: str = "json", lenient: bool = False) -> list[FileResult]:
-    """Check each file as one complete output against ``schema`` in ``format``."""
-    task = Task.from_schema(Path(schema), format, lenient)
+def validate_files(schema: Path, files: list[Path], format: str = "json", lenient: bool = False,
+                   validators: list[str] | None = None) -> list[FileResult]:
+    """Check each file as one complete output against ``schema`` in ``format``, with ``validators``
+    (default: the format's)."""
+    task = Task.from_schema(Path(schema), format, lenient, validators)
     results = []
     for path in files:
         try:
@@ -40,18 +41,26 @@ def validate_files(schema: Path, files: list[Path], format: str = "json", lenien
     return results
 
 
-def sample_instances(schema: Path, n: int, seed: int = 0, generator: str = "schema-sampler") -> list[Any]:
-    """``n`` instances of ``schema`` from a registered generator, each checked to be valid."""
-    task = Task.from_schema(Path(schema))
-    registry = get_registry()
-    source, fmt = registry.get("generators", generator), registry.get("formats", task.spec.format)
+def sample_instances(schema: Path, n: int, seed: int = 0, generator: str | None = None,
+                     format: str = "json") -> list[Any]:
+    """``n`` instances of ``schema`` from a registered generator (default: the format's), each
+    checked to be valid."""
+    task = Task.from_schema(Path(schema), format)
+    source = task.registry.get("generators", generator or task.format.default_generator)
     instances = []
     for i in range(n):
         value = source.draft(task, seed=seed, index=i).output
-        checked = check(fmt.render(value), task, registry)
+        checked = check(task.format.render(value), task)
         if not checked.valid:  # a third-party generator may be less careful than the sampler
             first = checked.violations[0]
             raise SamplingError(f"generator {generator!r} made an invalid instance: {first.message} at "
                                 f"{first.path or '/'}", keyword=first.kind, path=first.path)
         instances.append(value)
     return instances
+
+
+def render_instances(schema: Path, n: int, seed: int = 0, generator: str | None = None,
+                     format: str = "json") -> list[str]:
+    """:func:`sample_instances`, each rendered as the exact text of ``format``."""
+    task = Task.from_schema(Path(schema), format)
+    return [task.format.render(v) for v in sample_instances(schema, n, seed, generator, format)]

@@ -15,7 +15,7 @@ import click
 from formtune.errors import FormtuneError, PluginError, SchemaError, TaskError, UsageError
 
 USER_ERRORS = (UsageError, TaskError, SchemaError, PluginError)
-EXAMPLE_TASK = Path(__file__).resolve().parents[2] / "examples" / "support-ticket" / "task.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 class _Group(click.Group):
@@ -45,16 +45,20 @@ def cli(plugin_files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--schema", required=True, type=click.Path(path_type=Path), help="JSON Schema file.")
+@click.option("--schema", required=True, type=click.Path(path_type=Path),
+              help="Schema file in the format's schema language (JSON Schema; XSD for xml).")
 @click.option("--format", "fmt", default="json", show_default=True, help="Output format of the files.")
 @click.option("--lenient", is_flag=True, help="Extract documents from fences or prose (still reported invalid).")
+@click.option("--validator", "validators", multiple=True,
+              help="Validator to run (repeatable; default: the format's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(schema: Path, fmt: str, lenient: bool, as_json: bool, files: tuple[Path, ...]) -> None:
+def validate(schema: Path, fmt: str, lenient: bool, validators: tuple[str, ...], as_json: bool,
+             files: tuple[Path, ...]) -> None:
     """Check that each FILE is exactly one valid document of the schema."""
     from formtune.api import validate_files
 
-    results = validate_files(schema, list(files), fmt, lenient)
+    results = validate_files(schema, list(files), fmt, lenient, list(validators) or None)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False))
     else:
@@ -66,16 +70,21 @@ def validate(schema: Path, fmt: str, lenient: bool, as_json: bool, files: tuple[
 
 
 @cli.command()
-@click.option("--schema", required=True, type=click.Path(path_type=Path), help="JSON Schema file.")
+@click.option("--schema", required=True, type=click.Path(path_type=Path),
+              help="Schema file in the format's schema language (JSON Schema; XSD for xml).")
+@click.option("--format", "fmt", default="json", show_default=True, help="Output format of the instances.")
 @click.option("-n", "count", default=1, show_default=True, type=click.IntRange(min=0), help="How many instances.")
 @click.option("--seed", default=0, show_default=True, help="Seed; the same seed prints the same instances.")
-@click.option("--generator", default="schema-sampler", show_default=True, help="Registered generator to use.")
-def sample(schema: Path, count: int, seed: int, generator: str) -> None:
-    """Print valid instances of a schema, one JSON document per line."""
-    from formtune.api import sample_instances
+@click.option("--generator", help="Registered generator to use (default: the format's).")
+def sample(schema: Path, fmt: str, count: int, seed: int, generator: str | None) -> None:
+    """Print valid instances of a schema as the format renders them: one per line, or separated
+    by a blank line when they span several lines."""
+    from formtune.api import render_instances
 
-    for instance in sample_instances(schema, count, seed, generator):
-        click.echo(json.dumps(instance, ensure_ascii=False))
+    texts = render_instances(schema, count, seed, generator, fmt)
+    separator = "\n\n" if any("\n" in t for t in texts) else "\n"
+    if texts:
+        click.echo(separator.join(t.rstrip("\n") for t in texts))
 
 
 @cli.command()
@@ -84,17 +93,25 @@ def plugins(as_json: bool) -> None:
     """List the loaded plugins and what each contributes."""
     from formtune.plugins import KINDS, get_registry
 
-    rows = get_registry().describe()
+    registry = get_registry()
+    rows, formats = registry.describe(), registry.describe_formats()
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps({"plugins": rows, "formats": formats}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("plugin", *KINDS)
+    table = Table("plugin", *(k.replace("_", " ") for k in KINDS), title="plugins")
     for row in rows:
         table.add_row(row["name"], *(", ".join(row[k]) or "-" for k in KINDS))
-    Console().print(table)
+    by_format = Table("format", "plugin", "schema language", "validators", "generator", "plugin metrics",
+                      title="formats (what a task of each uses by default)")
+    for f in formats:
+        by_format.add_row(f["name"], f["plugin"], f["schema_language"], ", ".join(f["validators"]) or "-",
+                          f["generator"], ", ".join(f["metrics"]) or "-")
+    console = Console()
+    console.print(table)
+    console.print(by_format)
 
 
 @cli.command()
@@ -129,16 +146,18 @@ def generate(task_file: Path, out: Path | None, quiet: bool) -> None:
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.option("--model", help="Local HF folder, hub id, or .gguf file (default: the embedded SmolLM2-135M-Instruct).")
 @click.option("--data", type=click.Path(path_type=Path), help="Dataset folder (default: data/<task name>, made if missing).")
-@click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: runs/<task>-<time>); rerun to resume.")
+@click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: runs/<task name>); rerun to resume.")
+@click.option("--fresh", is_flag=True, help="Delete what the run folder holds and train from scratch.")
 @click.option("--epochs", type=float, help="Passes over the training data.")
 @click.option("--lr", "learning_rate", type=float, help="Peak learning rate.")
 @click.option("--batch-size", type=int, help="Rows per forward pass.")
 @click.option("--max-steps", type=int, help="Stop after this many optimizer steps.")
-def train_command(task_file: Path, model: str | None, data: Path | None, out: Path | None, **overrides: object) -> None:
+def train_command(task_file: Path, model: str | None, data: Path | None, out: Path | None, fresh: bool,
+                  **overrides: object) -> None:
     """Fine-tune a LoRA adapter on the task's dataset (settings: the task's `training:`, then these options)."""
     from formtune.runs import train_task
 
-    run = train_task(task_file, model=model, data=data, run=out,
+    run = train_task(task_file, model=model, data=data, run=out, fresh=fresh,
                      overrides={k: v for k, v in overrides.items() if v is not None})
     click.echo(f"trained: {run}; next: formtune eval {run}")
 
@@ -187,17 +206,29 @@ def report(run: Path, as_json: bool) -> None:
     click.echo(f"report: {path}")
 
 
-@cli.command()
-@click.option("--task", "task_file", type=click.Path(path_type=Path), help="Task to run (default: the shipped example).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/demo"), show_default=True)
-def demo(task_file: Path | None, out: Path) -> None:
-    """The whole loop on the example support-ticket task with the default model."""
-    from formtune.runs import demo as run_demo
+def _demo_task(name: str) -> Path:
+    """A task file, or the name of one of formtune's examples."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    example = EXAMPLES / name / "task.yaml"
+    if example.is_file():
+        return example
+    known = sorted(p.parent.name for p in EXAMPLES.glob("*/task.yaml"))
+    raise UsageError(f"{name}: neither a task file nor an example (examples: {', '.join(known) or 'none'})")
 
-    task_file = task_file or EXAMPLE_TASK
-    if not task_file.is_file():
-        raise UsageError(f"{task_file} not found; pass --task (the example ships in formtune's examples/ folder)")
-    run_demo(task_file, out)
+
+@cli.command()
+@click.option("--task", "task", default="support-ticket", show_default=True,
+              help="An example's name (a folder of formtune's examples/) or a task file.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where data and run go (default: runs/demo/<task name>).")
+def demo(task: str, out: Path | None) -> None:
+    """The whole loop on an example task with the default model: data, baselines, training, report."""
+    from formtune.runs import demo as run_demo
+    from formtune.task import load_task
+
+    task_file = _demo_task(task)
+    run_demo(task_file, out or Path("runs") / "demo" / load_task(task_file).name)
 
 
 @cli.command("schema")
@@ -209,4 +240,11 @@ def task_schema() -> None:
 
 
 def main() -> None:
+    try:
+        from formtune.plugins import get_registry
+
+        get_registry().add_commands(cli)
+    except FormtuneError as exc:
+        click.echo(f"ERROR: {exc}", err=True)
+        sys.exit(2)
     cli(prog_name="formtune")

@@ -66,10 +66,14 @@ class Format:
     def load_schema(self, ref: str | dict[str, Any] | bool, task: Task) -> Any:
         """The task's schema from its ``schema:`` entry: a file relative to the task, an inline
         schema, or a pydantic model as ``"module:Class"``. Raise :class:`~formtune.errors.SchemaError`
-        when it cannot be used. The default reads JSON Schema."""
+        when it cannot be used, so a broken schema stops a task before any work. The default reads
+        a JSON Schema and checks it (its draft, and that every ``$ref`` resolves offline)."""
+        from formtune.schema.compile import compile_schema
         from formtune.schema.load import load_json_schema
 
-        return load_json_schema(ref, task.base_dir)
+        schema = load_json_schema(ref, task.base_dir)
+        compile_schema(schema, base_dir=task.base_dir)
+        return schema
 
     def describe_schema(self, task: Task) -> str:
         """The schema as it is shown to an untuned model in the evaluator's full prompt."""
@@ -97,11 +101,33 @@ class Format:
 
     # -- constrained decoding ---------------------------------------------------------------
 
-    def constraint(self, task: Task) -> Any | None:
-        """An outlines output type that only admits documents of ``task``'s schema
-        (``outlines.types.JsonSchema``, ``Regex`` or ``CFG``), or ``None`` when this format cannot
-        constrain decoding for this task: the evaluator then reports it "unconstrained only"."""
+    def constraint(self, task: Task) -> DecodingConstraint | None:
+        """A decoding constraint that only admits documents of ``task``'s schema, or ``None`` when
+        this format cannot constrain decoding for this task: the evaluator then reports it
+        "unconstrained only"."""
         return None
+
+    def viable(self, text: str) -> bool:
+        """Whether a partial completion can still grow into exactly one valid document.
+
+        The evaluator stops a row as soon as this is false (an untuned model opening with "Sure!"
+        is hopeless), which saves most of its time. Only answer false when no continuation can
+        parse strictly; the default never does.
+        """
+        return True
+
+
+@dataclass(frozen=True)
+class DecodingConstraint:
+    """What a format offers for constrained decoding.
+
+    ``output_type`` is an outlines output type (``outlines.types.JsonSchema``, ``Regex`` or
+    ``CFG``). ``notes`` say where the constraint is looser or tighter than the schema (bounds it
+    cannot enforce, strings it caps so that they end); the evaluator reports them.
+    """
+
+    output_type: Any
+    notes: tuple[str, ...] = ()
 
 
 def _canonical_data(value: Any) -> Any:

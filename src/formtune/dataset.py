@@ -29,7 +29,6 @@ import jinja2
 from formtune.check import check
 from formtune.contrib import Draft, derive_seed
 from formtune.errors import FormtuneError
-from formtune.plugins import Registry, get_registry
 from formtune.progress import progress_bar
 from formtune.task import Task
 
@@ -104,12 +103,11 @@ class _Appender:
 class DatasetBuilder:
     """Makes, validates and stores a task's examples (see the module docstring)."""
 
-    def __init__(self, task: Task, folder: Path, registry: Registry | None = None) -> None:
-        self.task = task
+    def __init__(self, task: Task, folder: Path) -> None:
+        self.task = task.check()
         self.folder = Path(folder)
-        self.registry = registry or get_registry()
-        self.format = self.registry.get("formats", task.spec.format)
-        self.generator = self.registry.get("generators", task.spec.data.generator)
+        self.format = task.format
+        self.generator = task.generator
         holdout = set(task.spec.data.holdout_templates)
         names = list(task.templates)
         self.templates = {
@@ -145,7 +143,7 @@ class DatasetBuilder:
     def _row(self, split: str, index: int, input_text: str, output: Any,
              provenance: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         output_text = self.format.render(output)
-        checked = check(output_text, self.task, self.registry)
+        checked = check(output_text, self.task)
         if not checked.valid:
             first = (checked.violations or [None])[0]
             return None, f"invalid: {first.kind} at {first.path or '/'}" if first else "invalid"
@@ -218,7 +216,6 @@ class DatasetBuilder:
         return summary
 
 
-def build_dataset(task: Task, folder: Path, *, registry: Registry | None = None,
-                  progress: bool = True) -> BuildSummary:
+def build_dataset(task: Task, folder: Path, *, progress: bool = True) -> BuildSummary:
     """Make (or complete) the dataset of ``task`` in ``folder``."""
-    return DatasetBuilder(task, folder, registry).build(progress=progress)
+    return DatasetBuilder(task, folder).build(progress=progress)

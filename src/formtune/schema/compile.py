@@ -8,7 +8,6 @@ schema's folder, or a ``file:`` URI) or from ``extra`` — never fetched.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,29 +20,10 @@ from jsonschema.protocols import Validator
 from referencing.jsonschema import specification_with
 
 from formtune.errors import SchemaError
+from formtune.schema.load import load_schema_file
 from formtune.violations import Violation
 
 DEFAULT_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-def load_schema_file(path: Path) -> dict[str, Any]:
-    """Read a JSON (or YAML) schema file, with an error that names the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SchemaError(f"{path}: cannot read schema ({exc.strerror})") from None
-    try:
-        if path.suffix in {".yaml", ".yml"}:
-            import yaml
-
-            schema = yaml.safe_load(text)
-        else:
-            schema = json.loads(text)
-    except (ValueError, Exception) as exc:  # json.JSONDecodeError, yaml.YAMLError
-        raise SchemaError(f"{path}: not valid JSON/YAML: {exc}") from None
-    if not isinstance(schema, (dict, bool)):
-        raise SchemaError(f"{path}: a schema must be an object or a boolean")
-    return schema
 
 
 def compile_schema(
