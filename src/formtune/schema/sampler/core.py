@@ -84,8 +84,10 @@ class SchemaSampler:
             try:
                 value = draw.value([(self.schema, self.validator._resolver)], 0, Loc("", ()), via="type")
             except budget.OutOfTime as exc:
-                raise SamplingError(f"cannot satisfy {exc.keyword!r} at {exc.path}: {exc.message}",
-                                    keyword=exc.keyword, path=exc.path) from None
+                if not failures:  # else what defeated the earlier attempts says more than the clock
+                    failures[exc.keyword, exc.path] += 1
+                    messages[exc.keyword, exc.path] = exc.message
+                break
             except Unsat as exc:
                 failures[exc.keyword, exc.path] += 1
                 messages.setdefault((exc.keyword, exc.path), exc.message)

@@ -173,6 +173,7 @@ class Draw:
             node.enum = [v for v in node.enum if json_type(v) in types and canon(v) not in node.excluded]
             if not node.enum:
                 raise Unsat("enum", path, "no enum/const value has an allowed type")
+            node.types = {json_type(v) for v in node.enum}
         return node
 
     def order(self, choice: Choice, depth: int) -> list[int]:
@@ -190,7 +191,7 @@ class Draw:
     def generate(self, node: Node, parts: list[Part], depth: int, loc: Loc) -> Any:
         """A caller's hint first, then (sometimes) an example, then a value made from the node."""
         hint = self.s.hints.lookup(loc) if self.s.hints is not None else None
-        if hint is not None and "array" in node.types and "array" not in hint.makes:
+        if hint is not None and "array" in node.types and not hint.makes & node.types:
             loc = loc._replace(hint=hint)  # a hint of scalars on an array: for its items
         elif hint is not None:
             try:

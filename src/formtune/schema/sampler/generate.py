@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from formtune.schema.sampler.budget import MAX_STRING
 from formtune.schema.sampler.keywords import Loc, Node, Part, Unsat
 from formtune.schema.sampler.realistic import FORMATS, NUMBER_HINTS, hint_for, string_maker, suggest
-from formtune.schema.sampler.values import TooLong, Xeger, canon, common_step, fraction, is_multiple, search
+from formtune.schema.sampler.values import TooLong, Xeger, canon, common_step, fraction, is_multiple, min_length, search
 
 if TYPE_CHECKING:
     from formtune.schema.sampler.draw import Draw
@@ -51,6 +51,9 @@ def string_value(d: Draw, node: Node, depth: int, loc: Loc) -> str:
 
 
 def from_pattern(d: Draw, pattern: str, node: Node, attempt: int, path: str) -> str:
+    if min_length(pattern) > MAX_STRING:
+        raise Unsat("pattern", path, f"{pattern!r} makes strings over the sampler's limit of {MAX_STRING:,} "
+                                     "characters", retry=False)
     # Few repeats first: shorter strings read better, and some schemas' regexes backtrack
     # exponentially in the length of the string (the validator would take minutes).
     # Later attempts allow more, for a minLength that an anchored pattern cannot pad.
@@ -59,10 +62,7 @@ def from_pattern(d: Draw, pattern: str, node: Node, attempt: int, path: str) -> 
         repeat = max(1, min(repeat, node.max_len if attempt >= 2 else node.max_len // 4))
     try:
         text = Xeger(d.rng, repeat, MAX_STRING).xeger(pattern)
-    except TooLong:
-        raise Unsat("pattern", path, f"{pattern!r} makes strings over the sampler's limit of {MAX_STRING:,} "
-                                     "characters", retry=False) from None
-    except Exception:  # noqa: BLE001 - sre internals on exotic patterns
+    except Exception:  # noqa: BLE001 - TooLong (a{0,1000000} made long), or sre internals on exotic patterns
         return ""
     if len(text) < node.min_len and not pattern.endswith("$"):
         text += "x" * (node.min_len - len(text))  # unanchored: extra text keeps the match

@@ -7,6 +7,7 @@ seeded rstr subclass whose output does not depend on ``PYTHONHASHSEED``.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -66,6 +67,15 @@ def is_multiple(value: float, step: float) -> bool:
 def snake(name: str) -> str:
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+@functools.lru_cache(maxsize=1024)
+def min_length(pattern: str) -> int:
+    """The length of the shortest string ``pattern`` matches in full (0 when it cannot be parsed)."""
+    try:
+        return re._parser.parse(pattern).getwidth()[0]  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - re.error, or patterns too odd for the parser
+        return 0
 
 
 class TooLong(ValueError):
