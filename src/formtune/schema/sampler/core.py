@@ -74,7 +74,7 @@ class SchemaSampler:
                                 keyword="false", path="/")
         failures: Counter[tuple[str, str]] = Counter()
         messages: dict[tuple[str, str], str] = {}
-        deadline = time.monotonic() + budget.SECONDS
+        deadline = time.process_time() + budget.SECONDS
         for attempt in range(RETRIES):
             # Derived seeds via a string seed: Random hashes it with SHA-512, not hash().
             rng = random.Random(seed if attempt == 0 else f"{seed}/{attempt}")
