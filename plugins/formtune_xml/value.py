@@ -74,12 +74,12 @@ def scalar(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _escape_text(text: str) -> str:
+def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _escape_attr(text: str) -> str:
-    return (_escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;"))
+def escape_attr(text: str) -> str:
+    return (escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;"))
 
 
 def render_value(value: Any) -> str:
@@ -92,15 +92,15 @@ def _element(name: str, content: Any) -> str:
     if isinstance(content, list):
         return "".join(_element(name, item) for item in content)
     if not isinstance(content, dict):
-        text = _escape_text(scalar(content))
+        text = escape_text(scalar(content))
         return f"<{name}>{text}</{name}>" if text else f"<{name}/>"
-    attrs = "".join(f' {key[1:]}="{_escape_attr(scalar(item))}"'
+    attrs = "".join(f' {key[1:]}="{escape_attr(scalar(item))}"'
                     for key, item in content.items() if key.startswith("@"))
     if CONTENT in content:
-        inner = "".join(_escape_text(item) if isinstance(item, str) else _element(*root_of(item))
+        inner = "".join(escape_text(item) if isinstance(item, str) else _element(*root_of(item))
                         for item in content[CONTENT])
     else:
-        inner = _escape_text(scalar(content.get(TEXT))) + "".join(
+        inner = escape_text(scalar(content.get(TEXT))) + "".join(
             _element(key, item) for key, item in content.items() if key[:1] not in ("@", "#"))
     return f"<{name}{attrs}>{inner}</{name}>" if inner else f"<{name}{attrs}/>"
 
