@@ -7,11 +7,42 @@ Heavy imports (xmlschema, Faker, outlines) happen on first use: loading plugins 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from formtune import TaskOptions, hookimpl
+from formtune.contrib import Draft, derive_seed
 
 from formtune_xml.format import XmlFormat
 from formtune_xml.options import XmlOptions
 from formtune_xml.validate import XmlSchemaValidator
+
+if TYPE_CHECKING:
+    from formtune.task import Task
+
+    from formtune_xml.schema import XmlSchema
+
+
+class XmlSampler:
+    """Samples valid XML outputs for a task; the task's templates write the inputs."""
+
+    name = "xml-sampler"
+
+    def draft(self, task: Task, *, seed: int, index: int) -> Draft:
+        schema: XmlSchema = task.schema
+        sample_seed = derive_seed(seed, index)
+        options = task.options("xml")
+        if schema.xsd is not None:
+            from formtune_xml.generate import XsdInstances
+
+            instances = task.memo("xml-sampler", lambda: XsdInstances(schema, options.root))
+            return Draft(output=instances.sample(sample_seed), meta={"sample_seed": sample_seed})
+        from formtune.schema.sampler import SchemaSampler
+
+        from formtune_xml.mapping import root_name, to_xml
+
+        sampler = task.memo("xml-json-sampler", lambda: SchemaSampler(schema.json, base_dir=task.base_dir))
+        output = to_xml(sampler.sample(sample_seed), root_name(schema.json, options.root), set(options.attributes))
+        return Draft(output=output, meta={"sample_seed": sample_seed})
 
 
 @hookimpl
@@ -26,8 +57,6 @@ def register_validators(register):
 
 @hookimpl
 def register_generators(register):
-    from formtune_xml.generate import XmlSampler
-
     register(XmlSampler())
 
 

@@ -16,7 +16,6 @@ import random
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from formtune.contrib import Draft, derive_seed
 from formtune.errors import SamplingError
 
 from formtune_xml.validate import xsd_violations
@@ -24,8 +23,6 @@ from formtune_xml.value import element_value
 from formtune_xml.xsd_values import IDREF_MARK, SimpleValues, Unsatisfiable
 
 if TYPE_CHECKING:
-    from formtune.task import Task
-
     from formtune_xml.schema import XmlSchema
 
 MAX_DEPTH = 5  # levels with optional parts; deeper, only what is required
@@ -208,27 +205,3 @@ class _Draw:
             return node
 
         return fix(value)
-
-
-class XmlSampler:
-    """Samples valid XML outputs for a task; the task's templates write the inputs."""
-
-    name = "xml-sampler"
-
-    def draft(self, task: Task, *, seed: int, index: int) -> Draft:
-        schema: XmlSchema = task.schema
-        sample_seed = derive_seed(seed, index)
-        options = task.options("xml")
-        if schema.xsd is not None:
-            instances = task.memo("xml-sampler", lambda: XsdInstances(schema, options.root))
-            return Draft(output=instances.sample(sample_seed), meta={"sample_seed": sample_seed})
-        from formtune.schema.sampler import SchemaSampler
-
-        from formtune_xml.mapping import root_name, to_xml
-
-        sampler = task.memo("xml-json-sampler", lambda: SchemaSampler(schema.json, base_dir=task.base_dir))
-        output = to_xml(sampler.sample(sample_seed), root_name(schema.json, options.root), set(options.attributes))
-        return Draft(output=output, meta={"sample_seed": sample_seed})
-
-
-__all__ = ["XmlSampler", "XsdInstances"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from formtune.violations import Violation
 
 from formtune_xml.mapping import from_xml, root_name
-from formtune_xml.value import NotAnXmlValue, render_value, root_of
+from formtune_xml.value import CONTENT, NotAnXmlValue, render_value, root_of
 
 if TYPE_CHECKING:
     from formtune.task import Task
@@ -93,6 +93,26 @@ def _xpath(root: str, pointer: str) -> str:
     return path
 
 
+XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
+
+
+def _xinclude(path: str, content: Any) -> str | None:
+    """The path of the first element that declares the XInclude namespace, if any."""
+    items = content if isinstance(content, list) else [content]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if any(k.startswith("@xmlns") and v in XINCLUDE for k, v in item.items()):
+            return path
+        children = [root_of(c) for c in item.get(CONTENT, []) if isinstance(c, dict)]
+        children += [(k, v) for k, v in item.items() if k[:1] not in ("@", "#")]
+        for name, child in children:
+            found = _xinclude(f"{path}/{name}", child)
+            if found is not None:
+                return found
+    return None
+
+
 class XmlSchemaValidator:
     """Checks an XML value against the task's XSD, or against its JSON Schema through the mapping."""
 
@@ -102,6 +122,11 @@ class XmlSchemaValidator:
     def validate(self, value: Any, task: Task) -> list[Violation]:
         schema: XmlSchema = task.schema
         try:
+            name, content = root_of(value)
+            where = _xinclude(f"/{name}", content)
+            if where is not None:
+                return [Violation(where, "XInclude is never processed: write the content itself, not "
+                                  "xi:include", "xml:xinclude")]
             if schema.xsd is not None:
                 return xsd_violations(schema, value)
             return json_violations(schema, value, task)

@@ -34,8 +34,12 @@ def validate_files(schema: Path, files: list[Path], format: str = "json", lenien
     for path in files:
         try:
             text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc})") from None
+        except UnicodeDecodeError as exc:  # an output, not a usage mistake: invalid like any other
+            results.append(FileResult(str(path), False, [Violation(
+                "", f"not UTF-8 text (invalid byte at offset {exc.start}); outputs are UTF-8", "parse")]))
+            continue
         checked = check(text, task)
         results.append(FileResult(str(path), checked.valid, checked.violations))
     return results
