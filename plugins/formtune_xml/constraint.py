@@ -152,7 +152,7 @@ class _XsdRegex:
 
     def simple(self, simple: Any, attr: bool, fixed: str | None = None) -> tuple[str, bool]:
         """The regex of a non-empty text of ``simple``, and whether the text may be empty."""
-        from formtune_xml.xsd_values import builtin, facet
+        from formtune_xml.xsd_values import builtin, facet, user_patterns
 
         escape = escape_attr if attr else escape_text
         if fixed is not None:
@@ -168,9 +168,9 @@ class _XsdRegex:
                       for v in simple.enumeration]
             nonempty = [re.escape(escape(v)) for v in values if v != ""]
             return f"({'|'.join(nonempty)})", "" in values
-        patterns = getattr(simple, "patterns", None)
-        if patterns and len(patterns.patterns) == 1:
-            translated = _plain(patterns.patterns[0].pattern)
+        patterns = user_patterns(simple)
+        if len(patterns) == 1:
+            translated = _plain(patterns[0].pattern)
             if translated is not None:
                 return f"({translated})", simple.is_valid("")
         kind = builtin(simple)

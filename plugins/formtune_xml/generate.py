@@ -42,8 +42,8 @@ def namespace_mode(xsd: Any) -> str | None:
 
 def element_name(el: Any, mode: str | None) -> str:
     """An element's name as formtune writes it."""
-    return f"{PREFIX}:{el.local_name}" if mode == "prefix" and el.qualified and el.target_namespace \
-        else el.local_name
+    qualified = el.qualified or el.is_global() or el.ref is not None
+    return f"{PREFIX}:{el.local_name}" if mode == "prefix" and qualified and el.target_namespace else el.local_name
 
 
 def root_element(xsd: Any, root: str | None) -> Any:

@@ -47,6 +47,26 @@ def facet(simple: Any, name: str) -> Any:
     return None
 
 
+def user_patterns(simple: Any) -> list[Any]:
+    """The compiled pattern facets a schema declares on ``simple`` or the types it restricts (not
+    the built-in ones such as NCName's, which the built-in generators already satisfy)."""
+    while simple is not None and not (simple.target_namespace == XSD[1:-1] and simple.name):
+        found = getattr(simple, "facets", {}).get(XSD + "pattern")
+        if found is not None:
+            return list(found.patterns)
+        simple = getattr(simple, "base_type", None)
+    return []
+
+
+def _window(low: Decimal | None, high: Decimal | None) -> tuple[Decimal, Decimal]:
+    """A human range inside the bounds: small positive numbers when allowed (0..1000)."""
+    if (low is None or low <= 0) and (high is None or high >= 1):
+        return max(low if low is not None else Decimal(0), Decimal(0)), min(high if high is not None else Decimal(100), Decimal(1000))
+    if low is None:
+        return high - 100, high
+    return low, min(high if high is not None else low + 100, low + 1000)
+
+
 def _lexical(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
@@ -80,9 +100,9 @@ class SimpleValues:
         enumeration = simple.enumeration
         if enumeration:
             return _lexical(rng.choice(enumeration))
-        patterns = getattr(simple, "patterns", None)
+        patterns = user_patterns(simple)
         if patterns:
-            return self.from_pattern(rng.choice(patterns.patterns).pattern, simple, attempt)
+            return self.from_pattern(rng.choice(patterns).pattern, simple, attempt)
         kind = builtin(simple)
         if kind in _INTEGERS or kind in _DECIMALS:
             return self.number(simple, kind, hint)
@@ -116,9 +136,7 @@ class SimpleValues:
         if maker is not None and self.fake is not None and rng.random() < 0.8:
             value = Decimal(str(maker(self.fake, rng)))
         else:
-            lo = Decimal(low) if low is not None else (min(Decimal(0), Decimal(high) - 100) if high is not None else Decimal(0))
-            hi = Decimal(high) if high is not None else lo + 100
-            hi = min(hi, lo + 1000)
+            lo, hi = _window(None if low is None else Decimal(low), None if high is None else Decimal(high))
             value = lo + (hi - lo) * Decimal(rng.random())
         if fraction == 0 or kind in _INTEGERS:
             return str(int(value.to_integral_value()))
