@@ -55,6 +55,12 @@ def root_element(xsd: Any, root: str | None) -> Any:
     raise SamplingError(f"no global element {root!r} to start a document with", keyword="root", path="/")
 
 
+def _nesting(particle: Any) -> tuple[int, bool]:
+    """Sort key of choice branches when deep: optional ones, then simple-typed elements, first."""
+    kind = getattr(particle, "type", None)
+    return particle.min_occurs, not (kind is not None and kind.is_simple())
+
+
 class XsdInstances:
     """Seeded sampler of valid instance documents of one XSD."""
 
@@ -164,9 +170,8 @@ class _Draw:
         for _ in range(self.count(group.min_occurs, group.max_occurs, depth)):
             particles = list(group)
             if group.model == "choice" and particles:
-                if depth >= MAX_DEPTH:
-                    particles.sort(key=lambda p: (p.min_occurs, not getattr(getattr(p, "type", None), "is_simple", lambda: False)()))
-                    particles = particles[:1]
+                if depth >= MAX_DEPTH:  # deep: the branch least likely to nest further
+                    particles = [min(particles, key=_nesting)]
                 else:
                     particles = [self.rng.choice(particles)]
             for particle in particles:

@@ -37,8 +37,8 @@ class _Builder(ContentHandler):
 
     def __init__(self) -> None:
         super().__init__()
-        # Each frame: [name, attributes, children [(name, value)], text parts, mixed text parts]
-        self.stack: list[list[Any]] = [["", {}, [], [], []]]
+        # Each frame: [name, attributes, children [(name or None for text, value)], text parts]
+        self.stack: list[list[Any]] = [["", {}, [], []]]
         self.elements = 0
 
     def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - the SAX API
@@ -53,13 +53,13 @@ class _Builder(ContentHandler):
         if parent[3]:  # text before this child: keep its place, in case the content is mixed
             parent[2].append((None, "".join(parent[3])))
             parent[3] = []
-        self.stack.append([name, {f"@{k}": v for k, v in attrs.items()}, [], [], []])
+        self.stack.append([name, {f"@{k}": v for k, v in attrs.items()}, [], []])
 
     def characters(self, content: str) -> None:
         self.stack[-1][3].append(content)
 
     def endElement(self, name: str) -> None:  # noqa: N802 - the SAX API
-        _, attrs, children, text, _ = self.stack.pop()
+        _, attrs, children, text = self.stack.pop()
         if text:
             children.append((None, "".join(text)))
         self.stack[-1][2].append((name, element_value(attrs, children)))
