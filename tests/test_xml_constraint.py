@@ -51,6 +51,8 @@ def test_too_many_repeats_and_missing_required_parts_do_not_match(invoice):
     assert pattern.fullmatch(head + line * 3 + "</invoice>")
     assert not pattern.fullmatch(head + line * 4 + "</invoice>")
     assert not pattern.fullmatch(head + "</invoice>")
+    assert not pattern.fullmatch(head + line.replace("<qty>1<", "<qty>21<") + "</invoice>")  # maxInclusive 20
+    assert not pattern.fullmatch(head + line.replace("<qty>1<", "<qty>0<") + "</invoice>")  # positiveInteger
     assert not pattern.fullmatch(head.replace(' currency="EUR"', "") + line + "</invoice>")
 
 
@@ -74,7 +76,7 @@ def test_outside_the_subset_there_is_no_constraint(tmp_path, body):
 
 def test_json_schema_tasks_get_a_regex_in_the_mapping_style(tmp_path):
     schema = {"title": "order", "type": "object", "required": ["id", "items"], "properties": {
-        "id": {"type": "integer"}, "state": {"enum": ["open", "done"]}, "note": {"type": ["string", "null"]},
+        "id": {"type": "integer"}, "n": {"type": "integer", "minimum": 1, "maximum": 5}, "state": {"enum": ["open", "done"]}, "note": {"type": ["string", "null"]},
         "items": {"type": "array", "minItems": 1, "maxItems": 3, "items": {
             "type": "object", "required": ["sku"], "properties": {"sku": {"type": "string", "maxLength": 8},
                                                                   "qty": {"type": "number"}}}}}}
@@ -87,6 +89,9 @@ def test_json_schema_tasks_get_a_regex_in_the_mapping_style(tmp_path):
     assert pattern.fullmatch('<order><id>3</id><state>done</state><items sku="A"><qty>1.5</qty></items></order>')
     assert not pattern.fullmatch('<order><id>3</id><state>closed</state><items sku="A"/></order>')
     assert not pattern.fullmatch('<order><id>x</id><items sku="A"/></order>')
+    assert pattern.fullmatch('<order><id>3</id><items sku="A"><qty>-2</qty></items></order>')
+    assert pattern.fullmatch('<order><id>3</id><n>5</n><items sku="A"/></order>')
+    assert not pattern.fullmatch('<order><id>3</id><n>6</n><items sku="A"/></order>')
 
 
 def test_constrained_evaluation_runs_through_outlines(invoice, tiny_model, tmp_path):

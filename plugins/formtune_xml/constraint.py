@@ -13,12 +13,14 @@ Supported subset (anything else gives ``None``: the task is then "unconstrained 
   ``enum``/``const``, string lengths, and numbers, integers and booleans. Not supported:
   ``anyOf``/``oneOf`` between objects, additional properties, recursion deeper than 8 levels.
 
-The regex decides structure, enumerations and lexical forms. Numeric ranges, and patterns that do
-not translate, are left to the validator, which still judges every output.
+The regex decides structure, enumerations, lexical forms and integer ranges up to 200 wide. Wider
+numeric ranges, decimal bounds and patterns that do not translate are left to the validator, which
+still judges every output.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 8
 MAX_COUNT = 8  # maxOccurs above this is written as unbounded: large counts blow up the automaton
+SMALL_RANGE = 200  # integer ranges up to this wide are spelled out: the regex then enforces the bounds
 TEXT_CHAR = r"([^<&>\r]|&(amp|lt|gt|#13);)"
 ATTR_CHAR = r"([^<&>\"\r\n\t]|&(amp|lt|gt|quot|#10|#9|#13);)"
 _ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})?"
@@ -79,6 +82,10 @@ def _element(name: str, attrs: str, inner: str, can_be_empty: bool) -> str:
     name = re.escape(name)
     full = f"<{name}{attrs}>{inner}</{name}>"
     return f"(<{name}{attrs}/>|{full})" if can_be_empty else full
+
+
+def _alternatives(numbers: Any) -> str:
+    return "(" + "|".join(str(n) for n in numbers) + ")"
 
 
 def _text(low: int, high: int | None, attr: bool) -> str:
@@ -152,7 +159,7 @@ class _XsdRegex:
 
     def simple(self, simple: Any, attr: bool, fixed: str | None = None) -> tuple[str, bool]:
         """The regex of a non-empty text of ``simple``, and whether the text may be empty."""
-        from formtune_xml.xsd_values import builtin, facet, user_patterns
+        from formtune_xml.xsd_values import INTEGERS, builtin, facet, user_patterns
 
         escape = escape_attr if attr else escape_text
         if fixed is not None:
@@ -176,7 +183,10 @@ class _XsdRegex:
         kind = builtin(simple)
         if kind in _LEXICAL:
             return _LEXICAL[kind], False
-        if kind in _UNSIGNED or "nteger" in kind or kind in ("int", "long", "short", "byte"):
+        if kind in INTEGERS:
+            low, high = simple.min_value, simple.max_value
+            if low is not None and high is not None and high - low <= SMALL_RANGE:
+                return _alternatives(n for n in range(int(low), int(high) + 1) if simple.is_valid(str(n))), False
             digits = facet(simple, "totalDigits")
             sign = "" if kind in _UNSIGNED else "-?"
             return f"{sign}[0-9]{{1,{digits or ''}}}", False
@@ -252,6 +262,11 @@ class _JsonRegex:
         values = [p[key] for p in self.view.parts(schema) if isinstance(p.get(key), int)]
         return min(values) if values else None
 
+    def bound(self, schema: Any, key: str, pick: Any) -> float | None:
+        values = [p[key] for p in self.view.parts(schema)
+                  if isinstance(p.get(key), (int, float)) and not isinstance(p.get(key), bool)]
+        return pick(values) if values else None
+
     def content(self, schema: Any, depth: int) -> tuple[str, bool]:
         types = self.view.types(schema)
         if "array" in types:
@@ -275,7 +290,9 @@ class _JsonRegex:
                 options.append(_text(max(low, 1), self.maximum(schema, "maxLength"), attr))
                 empty = empty or low == 0
             elif kind == "integer":
-                options.append("-?[0-9]+")
+                low, high = self.bound(schema, "minimum", max), self.bound(schema, "maximum", min)
+                small = low is not None and high is not None and high - low <= SMALL_RANGE
+                options.append(_alternatives(range(math.ceil(low), math.floor(high) + 1)) if small else "-?[0-9]+")
             elif kind == "number":
                 options.append(_LEXICAL["float"])
             elif kind == "boolean":

@@ -19,7 +19,7 @@ XSD = "{http://www.w3.org/2001/XMLSchema}"
 IDREF_MARK = "\x00idref"  # replaced by an ID of the document once it is complete
 TRIES = 24
 
-_INTEGERS = {"integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+INTEGERS = {"integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
              "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
              "unsignedByte"}
 _DECIMALS = {"decimal", "float", "double"}
@@ -104,7 +104,7 @@ class SimpleValues:
         if patterns:
             return self.from_pattern(rng.choice(patterns).pattern, simple, attempt)
         kind = builtin(simple)
-        if kind in _INTEGERS or kind in _DECIMALS:
+        if kind in INTEGERS or kind in _DECIMALS:
             return self.number(simple, kind, hint)
         maker = hint_for(hint, STRING_HINTS) if hint and kind == "string" else None
         if maker is not None and self.fake is not None:
@@ -125,7 +125,7 @@ class SimpleValues:
         rng = self.rng
         low, high = simple.min_value, simple.max_value
         digits = facet(simple, "totalDigits")
-        fraction = 0 if kind in _INTEGERS else facet(simple, "fractionDigits")
+        fraction = 0 if kind in INTEGERS else facet(simple, "fractionDigits")
         fraction = 2 if fraction is None else fraction
         if digits is not None:
             fraction = min(fraction, max(digits - 1, 0))
@@ -138,7 +138,7 @@ class SimpleValues:
         else:
             lo, hi = _window(None if low is None else Decimal(low), None if high is None else Decimal(high))
             value = lo + (hi - lo) * Decimal(rng.random())
-        if fraction == 0 or kind in _INTEGERS:
+        if fraction == 0 or kind in INTEGERS:
             return str(int(value.to_integral_value()))
         return f"{value:.{rng.choice([0, fraction]) if rng.random() < 0.3 else fraction}f}"
 
