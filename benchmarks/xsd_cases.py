@@ -83,6 +83,7 @@ def main() -> None:
     print("\nDisagreements:")
     for case, valid, reason in disagreements:
         said = "valid" if valid else "invalid"
+        reason = reason.rpartition(": schema: ")[2].replace(f"{args.corpus}/", "")
         print(f"- {case['file']} ({case['kind']}, XSD {case['xsd_version']}, labelled "
               f"{'valid' if case['expected_valid'] else 'invalid'}, formtune: {said}) {reason[:240]}")
 
