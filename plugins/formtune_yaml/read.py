@@ -40,16 +40,8 @@ MAX_DEPTH = 100  # nested collections; real documents stay under 20
 MAX_ALIAS_NODES = 100_000  # nodes reached through aliases, all aliases together
 MAX_INT_DIGITS = 4_300  # Python's own limit on converting decimal text to int
 
-try:  # libyaml is an order of magnitude faster; the pure-Python parser gives the same events
-    from yaml import CParser as _Parser
-
-    def _events(text: str) -> Any:
-        parser = _Parser(text)
-        while parser.check_event():
-            yield parser.get_event()
-except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
-    def _events(text: str) -> Any:
-        yield from yaml.parse(text, Loader=yaml.SafeLoader)
+# libyaml is an order of magnitude faster; the pure-Python parser gives the same events.
+_EVENTS_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 CORE = "tag:yaml.org,2002:"
 _NULL = re.compile(r"~|null|Null|NULL|")
@@ -75,7 +67,7 @@ def read_yaml(text: str) -> Any:
         raise YamlRejected(f"the text is {len(text):,} characters long; the limit is {MAX_CHARS:,}")
     builder = _Builder()
     try:
-        for event in _events(_drop_prefix_boms(text)):
+        for event in yaml.parse(_drop_prefix_boms(text), Loader=_EVENTS_LOADER):
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -85,9 +77,13 @@ def read_yaml(text: str) -> Any:
                            "YAML text (control characters must be escaped in a double-quoted string)") from None
     except yaml.YAMLError as exc:  # pragma: no cover - every other error carries a mark
         raise YamlRejected(str(exc).replace("\n", " ")) from None
+    except YamlRejected:
+        raise
     except UnicodeEncodeError as exc:  # lone surrogates cannot reach libyaml as UTF-8
         raise YamlRejected(f"character {exc.object[exc.start]!r} at offset {exc.start} is not valid "
                            "Unicode text") from None
+    except (ValueError, OverflowError) as exc:  # PyYAML's scanner on an escape beyond Unicode
+        raise YamlRejected(f"an escape sequence is not a Unicode character ({exc})") from None
     return builder.result()
 
 

@@ -23,18 +23,38 @@ import yaml
 RESERVED = ("y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
             "null Null NULL").split()
 
-# Characters of a plain string. ':' and '#' are left out everywhere (": " starts a value and
-# " #" a comment); the rest of printable Unicode may follow the first character.
-_UNICODE = "\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
-FIRST = "A-Za-z\u00c0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
-LAST = "!\"$-9;-~" + _UNICODE  # printable ASCII except space, '#', ':'
-REST = " " + LAST
+# Printable Unicode beyond ASCII, without NEL (a line break in YAML 1.1), LS, PS and the BOM.
+UNICODE = "\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_ASCII = "".join(map(chr, range(0x21, 0x7F)))  # printable ASCII without space
+
+
+def char_class(ascii_chars: str, unicode: str = UNICODE) -> str:
+    """A ``[...]`` class of ``ascii_chars`` (runs written as ranges, punctuation escaped so that
+    both Python's and outlines' (Rust) regular expressions read it alike) and ``unicode`` ranges."""
+    codes, runs = sorted(set(map(ord, ascii_chars))), []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    esc = lambda c: chr(c) if chr(c).isalnum() else "\\" + chr(c)  # noqa: E731
+    body = "".join(esc(a) if a == b else f"{esc(a)}{esc(b)}" if b == a + 1 else f"{esc(a)}-{esc(b)}" for a, b in runs)
+    return f"[{body}{unicode}]"
+
+
+# A plain string starts with a letter (or a digit, see PLAIN) and continues with printable
+# characters except ':' and '#' (": " starts a value, " #" a comment); it ends without a space.
+LETTERS = "".join(c for c in _ASCII if c.isalpha())
+LAST_CHARS = "".join(c for c in _ASCII if c not in ":#")
+FIRST_UNICODE = "\u00c0" + UNICODE[UNICODE.index("-"):]  # no symbols of Latin-1 (¡, ©, «…) first
+FIRST = char_class(LETTERS, FIRST_UNICODE)
+LAST = char_class(LAST_CHARS)
+REST = char_class(" " + LAST_CHARS)
 
 #: A string written plain: it starts with a letter and is not a reserved word, or it starts with
 #: a digit and has a space (no number, date or time of YAML 1.1 or 1.2 has one without a ':').
 #: It never ends with a space. Everything else is quoted.
-PLAIN = re.compile(rf"(?!(?:{'|'.join(RESERVED)})\Z)[{FIRST}](?:[{REST}]*[{LAST}])?"
-                   rf"|[0-9][{REST}]* [{REST}]*[{LAST}]")
+PLAIN = re.compile(rf"(?!(?:{'|'.join(RESERVED)})\Z){FIRST}(?:{REST}*{LAST})?|[0-9]{REST}* {REST}*{LAST}")
 
 
 def literal_ok(text: str) -> bool:
