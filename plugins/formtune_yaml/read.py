@@ -105,7 +105,7 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
     what = "; ".join(part for part in (exc.context, exc.problem) if part)
     if "single document" in what or "document start" in what:
         what = "more than one YAML document (or text after the document); emit exactly one"
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     return f"{what}{where}"
 
 
@@ -177,9 +177,11 @@ class _Builder:
             segments.append(key if key is not None else self._segment())
         return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in segments if s is not None)
 
-    def _reject(self, message: str, event: Any, key: str | None = None) -> YamlRejected:
-        line = event.start_mark.line + 1
-        return YamlRejected(f"{message} (line {line})", self._pointer(key), line)
+    def _reject(self, message: str, event: Any, key: str | None = None, located: bool = True) -> YamlRejected:
+        """A rejection at ``event``, with a JSON pointer to it when ``located``."""
+        mark = event.start_mark
+        return YamlRejected(f"{message} (line {mark.line + 1}, column {mark.column + 1})",
+                            self._pointer(key) if located else "", mark.line + 1)
 
     def _scalar(self, event: ScalarEvent) -> Any:
         tag, text = event.tag, event.value
@@ -204,7 +206,7 @@ class _Builder:
             if not pattern.fullmatch(text):
                 raise self._reject(f"{text!r} is not a valid {_short(tag)}", event)
             return convert(text, event)
-        raise self._reject(_bad_tag(tag, "scalar"), event)
+        raise self._reject(_bad_tag(tag), event)
 
     def _int(self, text: str, event: Any) -> int:
         if len(text) > MAX_INT_DIGITS:
@@ -225,11 +227,11 @@ class _Builder:
     def _open(self, event: Any) -> None:
         kind = "sequence" if isinstance(event, SequenceStartEvent) else "mapping"
         if event.tag not in (None, "!", CORE + ("seq" if kind == "sequence" else "map")):
-            raise self._reject(_bad_tag(event.tag, kind), event)
+            raise self._reject(_bad_tag(event.tag), event)
         if self.stack and self._expects_key():
             raise self._reject(f"a {kind} as a mapping key; keys must be text", event)
         if len(self.stack) + 1 > MAX_DEPTH:
-            raise self._reject(f"nested more than {MAX_DEPTH} levels deep", event)
+            raise self._reject(f"nested more than {MAX_DEPTH} levels deep", event, located=False)
         segment = self._segment() if self.stack else ""
         if event.anchor is not None:
             self.anchors[event.anchor] = None  # open: an alias to it now would be a cycle
@@ -243,9 +245,10 @@ class _Builder:
             raise self._reject(f"alias *{event.anchor} is inside the node it refers to (a cycle)", event)
         self.alias_nodes += anchored.size
         if self.alias_nodes > MAX_ALIAS_NODES:
-            raise self._reject(f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?)", event)
+            raise self._reject(f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (the limit that stops "
+                               "alias bombs)", event)
         if len(self.stack) + anchored.height > MAX_DEPTH:
-            raise self._reject(f"alias *{event.anchor} nests more than {MAX_DEPTH} levels deep", event)
+            raise self._reject(f"alias *{event.anchor} nests more than {MAX_DEPTH} levels deep", event, located=False)
         self._add(anchored.value, anchored.text, anchored.size, anchored.height, None, event)
 
     def _expects_key(self) -> bool:
@@ -279,6 +282,6 @@ def _short(tag: str) -> str:
     return "!!" + tag[len(CORE):] if tag.startswith(CORE) else tag
 
 
-def _bad_tag(tag: str, kind: str) -> str:
-    return (f"tag {_short(tag)} on a {kind} is not allowed: only plain data (mappings, sequences, strings, "
-            "numbers, booleans, null) is read, and no tag is ever executed")
+def _bad_tag(tag: str) -> str:
+    return (f"tag {_short(tag)} is not allowed: only plain data is read (mappings, sequences, strings, "
+            "numbers, booleans, null) and no tag is ever executed")

@@ -34,8 +34,13 @@ def validate_files(schema: Path, files: list[Path], format: str = "json", lenien
     for path in files:
         try:
             text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc})") from None
+        except UnicodeDecodeError as exc:  # an output that is not text is invalid, not a usage error
+            results.append(FileResult(str(path), False, [Violation(
+                "", f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start} cannot be decoded",
+                "parse")]))
+            continue
         checked = check(text, task)
         results.append(FileResult(str(path), checked.valid, checked.violations))
     return results
