@@ -44,7 +44,7 @@ KEYWORDS = {
 }
 
 INT = r"-?(?:0|[1-9][0-9]*)"
-NUMBER = INT + r"(?:\.[0-9]+)?(?:e[-+][0-9]+)?"
+NUMBER = INT + r"(?:\.[0-9]+)?(?:e[-+](?:[0-9]{1,2}|[12][0-9]{2}|30[0-7]))?"  # below 1e308: no overflow
 _VISIBLE = char_class("".join(chr(c) for c in range(0x21, 0x7F)))
 _PRINTABLE = char_class("".join(chr(c) for c in range(0x20, 0x7F)))
 _UNESCAPED = char_class("".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '"\\'))

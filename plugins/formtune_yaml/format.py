@@ -77,9 +77,13 @@ def _extract(text: str) -> Any:
             try:
                 value = read_yaml("\n".join(lines[start:end]))
             except YamlRejected as exc:
-                if exc.line is None or exc.line <= 1 or start + exc.line - 1 >= end:
+                if exc.line is None:
                     break
-                end = start + exc.line - 1
+                end = min(start + exc.line - 1, end - 1)  # libyaml may point past the last line
+                while end > start and not lines[end - 1].strip():
+                    end -= 1
+                if end <= start:
+                    break
                 continue
             if isinstance(value, (dict, list)):
                 return value
