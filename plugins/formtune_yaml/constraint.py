@@ -7,7 +7,8 @@ Supported subset of JSON Schema (anything else gives ``None``: the task is "unco
 - objects with ``properties`` (written in schema order, required ones always, optional ones when
   the model chooses), ``required``, and any ``additionalProperties`` (only the listed properties
   are written);
-- arrays with ``items`` (one schema), ``minItems``, ``maxItems``;
+- arrays with ``items`` (one schema), ``minItems``, ``maxItems``, and ``uniqueItems`` when the
+  items are an enum with few enough ordered choices (at most 256);
 - strings without ``format``, ``pattern`` or length limits: plain (unquoted) where
   :data:`~formtune_yaml.write.PLAIN` allows it, double-quoted, or a literal block (``|``/``|-``);
 - ``enum`` and ``const`` of scalars (each written as ``render`` writes it);
@@ -22,6 +23,7 @@ tests check that, and that every sampled instance, rendered, matches it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -30,12 +32,13 @@ from formtune_yaml.write import (FIRST_UNICODE, LAST, LAST_CHARS, LETTERS, RESER
 
 MAX_PATTERN = 500_000  # characters; beyond this the FSM of outlines gets slow to build
 MAX_REF_DEPTH = 32
+MAX_CHOICES = 256  # ordered choices spelled out for uniqueItems over an enum
 ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "$schema", "$id", "$defs",
                "definitions", "deprecated", "readOnly", "writeOnly"}
 SCALAR_TYPES = {"string", "integer", "number", "boolean", "null"}
 KEYWORDS = {
     "object": {"type", "properties", "required", "additionalProperties"},
-    "array": {"type", "items", "minItems", "maxItems"},
+    "array": {"type", "items", "minItems", "maxItems", "uniqueItems"},
     "string": {"type"},
     "integer": {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
     "number": {"type"},
@@ -203,9 +206,25 @@ class _Builder:
         if high is not None and high < low:
             raise _Unsupported("maxItems below 1")
         pad = " " * indent
+        if schema.get("uniqueItems"):
+            return self._unique_choices(schema["items"], low, high, pad, inline)
         item = self._item(schema["items"], indent)
         more = f"{{{low - 1},{'' if high is None else high - 1}}}"
         return f"{'' if inline else pad}- {item}(?:{pad}- {item}){more}"
+
+    def _unique_choices(self, items: Any, low: int, high: int | None, pad: str, inline: bool) -> str:
+        """``uniqueItems`` over an enum: every ordered choice of distinct values, spelled out."""
+        items = self._resolve(items)
+        if self._kinds(items) != {"enum"}:
+            raise _Unsupported("uniqueItems over anything but an enum")
+        values = [self._literal_value(v) for v in (items["enum"] if "enum" in items else [items["const"]])]
+        high = len(values) if high is None else min(high, len(values))
+        choices = [c for n in range(low, high + 1) for c in itertools.permutations(values, n)]
+        if not choices or len(choices) > MAX_CHOICES:
+            raise _Unsupported("too many (or no) unique choices")
+        spelled = ["".join(f"{pad if i or not inline else ''}- {v}\\n" for i, v in enumerate(choice))
+                   for choice in choices]
+        return "(?:" + "|".join(spelled) + ")"
 
     def _empty(self, schema: dict[str, Any], kind: str, space: str) -> str:
         """The ``{}`` or ``[]`` alternative, when the schema allows an empty container."""
