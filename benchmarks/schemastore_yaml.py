@@ -14,11 +14,12 @@ root ``$id`` first (upstream maps the same URLs to the same local files).
 
 Prints the rates and every file where formtune disagrees with the upstream label, with the reason.
 
-    PYTHONPATH=src:plugins python benchmarks/schemastore_yaml.py
+    PYTHONPATH=src:plugins python benchmarks/schemastore_yaml.py [--corpus ../shared/corpora/schemastore]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import time
@@ -34,8 +35,7 @@ import yaml
 from referencing.jsonschema import specification_with
 from ruamel.yaml import YAML
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpora/schemastore"
-SCHEMAS = CORPUS / "src/schemas/json"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpora/schemastore"  # set by --corpus
 PREFIXES = ("https://json.schemastore.org/", "https://www.schemastore.org/", "http://json.schemastore.org/")
 
 
@@ -69,7 +69,7 @@ def offline_schema(case: dict[str, Any], scratch: Path) -> tuple[Path, bool]:
     folder = scratch / case["name"]
     folder.mkdir(parents=True, exist_ok=True)
     for name in [case["schema"].name, *case["external"]]:
-        document = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+        document = json.loads((case["schema"].parent / name).read_text(encoding="utf-8"))
         document.pop("$id", None)
         document.pop("id", None)
         (folder / name).write_text(json.dumps(document), encoding="utf-8")
@@ -91,10 +91,11 @@ def formtune_verdicts(schema: Path, files: list[Path]) -> dict[Path, tuple[bool 
 
 
 def _local(uri: str) -> Path | None:
+    schemas = CORPUS / "src/schemas/json"
     for prefix in PREFIXES:
         if uri.startswith(prefix):
-            return SCHEMAS / uri[len(prefix):]
-    return SCHEMAS / uri if uri and "/" not in uri and uri.endswith(".json") else None
+            return schemas / uri[len(prefix):]
+    return schemas / uri if uri and "/" not in uri and uri.endswith(".json") else None
 
 
 def reference_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
@@ -126,6 +127,10 @@ def reference_verdict(validator: Any, path: Path, load: Callable[[str], Any]) ->
 
 
 def main() -> None:
+    global CORPUS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="the schemastore corpus folder")
+    CORPUS = parser.parse_args().corpus.resolve()
     warnings.simplefilter("ignore")
     ruamel = YAML(typ="safe", pure=True)
     loaders = {"PyYAML 1.1": yaml.safe_load, "ruamel 1.2": ruamel.load}

@@ -4,11 +4,13 @@ hostile input, rendering that round-trips for every reader, and the decoding con
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import CORPORA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +26,7 @@ from formtune_yaml.write import FIRST_UNICODE, PLAIN, RESERVED, UNICODE, render_
 
 FMT = YamlFormat()
 HOSTILE = Path(__file__).parent / "hostile" / "yaml"
+SCHEMASTORE = Path(os.environ.get("FORMTUNE_CORPORA", CORPORA)) / "schemastore"
 DOC = "name: Ada\ntags:\n  - a\n  - b\n"
 
 
@@ -348,3 +351,29 @@ def test_validate_and_sample_commands_speak_yaml(tmp_path, formtune_cli):
     assert result.returncode == 1 and f"{good}: valid" in result.stdout and "/steps: 'boil' is not of type" in result.stdout
     sampled = formtune_cli("sample", "--format", "yaml", "--schema", str(tmp_path / "s.json"), "-n", "2")
     assert sampled.returncode == 0 and sampled.stdout.startswith("name: ")
+
+
+# -- real-world files: a sample of SchemaStore's YAML tests (benchmarks/schemastore_yaml.py runs all) --
+
+SCHEMASTORE_SAMPLE = {  # schema -> {file: valid upstream}; each a file a YAML 1.1 reader gets wrong or a negative
+    "github-workflow.json": {"test/github-workflow/1162.yaml": True,  # "on:" is a key, not True
+                             "test/github-workflow/918.yaml": True,
+                             "negative_test/github-workflow/bad_pull_request_event_declaration.yaml": False,
+                             "negative_test/github-workflow/container-command-is-invalid.yaml": False},
+    "clang-format-18.x.json": {"test/clang-format-18.x/Google.clang-format.yml": True,  # "Yes" is a string
+                               "negative_test/clang-format-18.x/empty.clang-format.yml": False},
+    "codecov.json": {"test/codecov/jellyfin-vue.yml": True},  # "patch: off" is a string
+    "gematik-test-patients.json": {"test/gematik-test-patients/patient.yaml": True},  # dates are strings
+    "venvironment-schema-v2.2.0.json": {"test/venvironment-schema-v2.2.0/unicode-1.yaml": True},  # BOM on line 2
+    "tmuxinator.json": {"test/tmuxinator/sample_alias.yml": True},  # anchors and aliases
+}
+
+
+@pytest.mark.skipif(not SCHEMASTORE.is_dir(), reason=f"SchemaStore corpus not found at {SCHEMASTORE} "
+                    "(the shared corpora live next to the repository; FORMTUNE_CORPORA overrides)")
+@pytest.mark.parametrize("schema", SCHEMASTORE_SAMPLE)
+def test_a_sample_of_schemastore_yaml_tests_gets_its_upstream_verdict(schema):
+    files = SCHEMASTORE_SAMPLE[schema]
+    results = validate_files(SCHEMASTORE / "src/schemas/json" / schema,
+                             [SCHEMASTORE / "src" / f for f in files], format="yaml")
+    assert {Path(r.file).relative_to(SCHEMASTORE / "src").as_posix(): r.valid for r in results} == files
