@@ -13,7 +13,9 @@ The modules, in the order a value is made:
 - :mod:`.keywords` collects: one handler per keyword merges it into a :class:`~.keywords.Node`;
 - :mod:`.draw` runs the per-location loop (collect, choose branches, generate, check);
 - :mod:`.generate` makes one value of one type from a node;
-- :mod:`.realistic` says what a property's name suggests (``email``, ``price``...);
+- :mod:`.budget` bounds the work: sizes, steps and time, each failure naming a keyword;
+- :mod:`.realistic` says what a property's name suggests (``email``, ``price``, ``order_id``...);
+- :mod:`.hints` checks and applies the caller's hints, with :mod:`.fields` reading the schema;
 - :mod:`.values` holds exact helpers (fractions, JSON equality, seeded regex strings);
 - :mod:`.core` is :class:`SchemaSampler`, the public entry point.
 
