@@ -147,3 +147,14 @@ def test_json_schema_tasks_sample_valid_documents_and_describe_the_mapping(order
         assert check(order.format.render(value), order).valid, value
     prompt = order.format.prompt(order)
     assert "root element <order>" in prompt and "attributes: sku" in prompt and '"$defs"' in prompt
+
+
+def test_a_failing_xsd11_assertion_is_a_violation_not_a_crash(tmp_path):
+    (tmp_path / "s.xsd").write_text(
+        f'<xs:schema {XS}><xs:element name="n"><xs:complexType><xs:sequence><xs:element name="a" type="xs:int"/>'
+        '</xs:sequence><xs:assert test="10 idiv a ge 1"/></xs:complexType></xs:element></xs:schema>')
+    task = make_task(tmp_path, "s.xsd", 'xml: {xsd_version: "1.1"}\n')
+    assert check("<n><a>2</a></n>", task).valid
+    assert not check("<n><a>20</a></n>", task).valid
+    [violation] = check("<n><a>0</a></n>", task).violations
+    assert violation.kind == "xsd:invalid" and "Division by zero" in violation.message
