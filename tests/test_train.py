@@ -170,7 +170,7 @@ def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_t
     from transformers import LlamaConfig, LlamaForCausalLM
     from trl import SFTConfig
 
-    from formtune.train import _trainer_class
+    from formtune.loss import trainer_class
 
     tok = smollm2_tokenizer
     assert "{% generation %}" not in tok.chat_template  # why prompt-completion is needed at all
@@ -179,7 +179,7 @@ def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_t
                        num_attention_heads=2, num_key_value_heads=1)  # fmt: skip
     args = SFTConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False,
                      completion_only_loss=True, max_length=1024)  # fmt: skip
-    trainer = _trainer_class()(
+    trainer = trainer_class()(
         model=LlamaForCausalLM(tiny),
         args=args,
         train_dataset=Dataset.from_list(to_prompt_completion(rows)),

@@ -37,7 +37,12 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(8, ge=1, description="Rows per forward pass.")
     grad_accum: int = Field(1, ge=1, description="Forward passes per optimizer step.")
     max_length: int = Field(1024, ge=16, description="Longer rows are cut to this many tokens.")
-    group_by_length: bool = Field(True, description="Batch rows of similar length together (less padding).")
+    packing: bool = Field(
+        True, description="Lay a batch's rows end to end (no padding computed); each row attends only to itself."
+    )
+    group_by_length: bool = Field(
+        True, description="Without packing: batch rows of similar length together (less padding)."
+    )
     seed: int = 0
 
     # bookkeeping

@@ -1,0 +1,68 @@
+"""Padding-free batches: the rows of a batch laid end to end, each attending only to itself.
+
+TRL's collator (``DataCollatorForLanguageModeling(padding_free=True)``) turns a batch of rows into
+one row of all their tokens, with ``position_ids`` restarting at 0 for every row and the row
+boundaries in ``cu_seq_lens_q``/``cu_seq_lens_k``; the first token of every row carries no label,
+so no row is ever scored on a prediction made from the row before it.  No padding token is ever
+computed.
+
+What keeps the rows apart is the attention.  On CUDA with flash-attention installed the varlen
+kernel reads the boundaries; everywhere else transformers' SDPA path would build one block-diagonal
+mask over the whole packed row and compute every masked-out score (the cost grows with the square
+of the *batch's* token count).  :func:`varlen_sdpa` instead runs causal SDPA on each row's own
+slice, which costs what the rows cost unpacked and can never mix two rows.  It is registered with
+transformers as the attention implementation ``"formtune_varlen"``; a batch without boundaries
+(evaluation, generation) falls through to plain SDPA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ATTENTION = "formtune_varlen"
+
+
+def varlen_sdpa(
+    module: Any,
+    query: Any,
+    key: Any,
+    value: Any,
+    attention_mask: Any,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    cu_seq_lens_q: Any = None,
+    cu_seq_lens_k: Any = None,
+    **kwargs: Any,
+) -> tuple[Any, None]:
+    """Causal attention within each packed row; ``query``/``key``/``value`` are ``(1, heads, tokens, dim)``.
+
+    Returns ``(output (1, tokens, heads, dim), None)`` like transformers' attention functions.
+    """
+    import torch
+    import torch.nn.functional as F
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    if cu_seq_lens_q is None or query.shape[0] != 1:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
+                                      **kwargs)  # fmt: skip
+    groups = query.shape[1] // key.shape[1]  # grouped-query attention: each key/value head serves `groups` heads
+    if groups > 1:
+        key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
+    bounds = cu_seq_lens_q.tolist()
+    p = dropout if module.training else 0.0
+    rows = [
+        F.scaled_dot_product_attention(query[:, :, s:e], key[:, :, s:e], value[:, :, s:e], dropout_p=p,
+                                       is_causal=True, scale=scaling)  # fmt: skip
+        for s, e in zip(bounds[:-1], bounds[1:], strict=False)
+    ]
+    return torch.cat(rows, dim=2).transpose(1, 2).contiguous(), None
+
+
+def register() -> str:
+    """Make :func:`varlen_sdpa` known to transformers (idempotent); returns its name."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, varlen_sdpa)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)  # the padded fallback needs SDPA's masks
+    return ATTENTION
