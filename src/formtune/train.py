@@ -265,7 +265,7 @@ def train(
     trainer = _make_trainer(model, tokenizer, train_rows, eval_rows, config, ckpt_dir, log_path)
 
     if last_ckpt is not None:
-        _trim_log(log_path, int(last_ckpt.name.rsplit("-", 1)[-1]))
+        _trim_log(log_path, _step_of(last_ckpt))
         from formtune.models import _say
 
         _say(f"resuming from {last_ckpt}")
@@ -289,13 +289,15 @@ def train(
 
     trainer.save_model(os.fspath(adapter_dir))  # a PEFT model saves only the adapter
     tokenizer.save_pretrained(adapter_dir)
-    if interrupted and trainer.state.global_step > 0 and _latest_step(ckpt_dir) < trainer.state.global_step:
-        try:  # the second Ctrl-C skipped the trainer's own checkpoint: write one now
+    saved = _step_of(_latest_checkpoint(ckpt_dir))
+    if interrupted and saved < trainer.state.global_step:
+        try:  # the second Ctrl-C skipped (or cut off) the trainer's own checkpoint: write one now
             trainer._save_checkpoint(trainer.model, trial=None)
         except Exception:  # pragma: no cover - a best effort; the adapter is already saved
             pass
 
     metrics = _summarise(trainer, train_metrics, elapsed, interrupted, config)
+    metrics["resumed_from_step"] = _step_of(last_ckpt)
     if eval_rows and not interrupted:
         evals = metrics["eval_losses"]
         metrics["eval_loss"] = evals[-1] if evals else trainer.evaluate()["eval_loss"]
@@ -413,17 +415,29 @@ def _frozen_weights_to_bf16(model: Any) -> None:
 
 
 def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
+    """The newest *complete* checkpoint; half-written ones (a kill during a save) are deleted.
+
+    The Trainer writes ``trainer_state.json`` last, into the checkpoint folder itself, so a folder
+    without a readable one was cut off while saving and cannot be resumed from.
+    """
+    import shutil
+
     if not ckpt_dir.is_dir():
         return None
-    from transformers.trainer_utils import get_last_checkpoint
+    found = sorted(
+        (int(p.name.rsplit("-", 1)[-1]), p) for p in ckpt_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()
+    )
+    for _, folder in reversed(found):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+            return folder
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)
+    return None
 
-    last = get_last_checkpoint(os.fspath(ckpt_dir))
-    return Path(last) if last else None
 
-
-def _latest_step(ckpt_dir: Path) -> int:
-    last = _latest_checkpoint(ckpt_dir)
-    return int(last.name.rsplit("-", 1)[-1]) if last else 0
+def _step_of(checkpoint: Path | None) -> int:
+    return int(checkpoint.name.rsplit("-", 1)[-1]) if checkpoint else 0
 
 
 def _check_resumable(config_path: Path, config: TrainConfig) -> None:
