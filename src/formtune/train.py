@@ -30,11 +30,17 @@ Stopping
     returns a :class:`TrainResult` with ``interrupted=True``; rerunning the same command resumes.
     A second Ctrl-C stops at once (the adapter is still saved from the weights in memory).
 
-Speed on CPU
-    The defaults are chosen for a small model on a laptop CPU: bf16 autocast where the CPU has
-    native bf16 (AMX / AVX512-BF16), no gradient checkpointing (a 135M model fits in memory
-    many times over and recomputation costs a third more time), batches grouped by length so
-    little time is spent on padding, and one torch thread per core.
+Speed (``benchmarks/train_throughput.py``; each lever's gain is in ``benchmarks/RESULTS.md``)
+    The defaults are chosen for a small model on a laptop CPU, and the same code runs on CUDA:
+
+    - bf16 where the hardware has it natively (CUDA, or a CPU with AMX / AVX512-BF16): the frozen
+      model is held in bf16 and autocast runs the LoRA matmuls in bf16 too; the LoRA weights and
+      their optimizer state stay float32 (``TrainConfig.resolved``, :func:`_no_input_casts`);
+    - packed batches: a batch's rows are laid end to end with no padding, and each row attends
+      only to itself (``formtune.packing``);
+    - only the answer's positions go through the 49k-wide LM head (``formtune.loss``);
+    - no gradient checkpointing (a 135M model fits in memory many times over and recomputation
+      costs a third more time), a fused AdamW, and one torch thread per core.
 """
 
 from __future__ import annotations
@@ -392,26 +398,21 @@ def _make_trainer(
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"cannot set up training: {str(exc).splitlines()[0]}") from exc
     if config.bf16:
-        _frozen_weights_to_bf16(trainer.model)
+        _no_input_casts(trainer.model)
     return trainer
 
 
-def _frozen_weights_to_bf16(model: Any) -> None:
-    """Store the frozen weights of the adapted layers in bf16 once, instead of casting them every step.
+def _no_input_casts(model: Any) -> None:
+    """Under bf16 autocast, switch off PEFT's cast of each LoRA input to the adapter's float32.
 
-    Under bf16 autocast every matmul reads its weight in bf16 anyway, so the numbers are the same;
-    what goes away is a float32 -> bf16 copy of ~100M weights in each forward pass (a fifth of a
-    step on a CPU) and half of their memory.  Norms, embeddings and the LoRA weights stay float32.
+    Autocast casts it straight back to bf16 for the matmul; with 7 adapted layers per block those
+    round trips were a fifth of a step on a CPU.  The numbers do not change.
     """
-    import torch
     from peft.tuners.lora import LoraLayer
 
     for module in model.modules():
-        if isinstance(module, LoraLayer) and isinstance(module.get_base_layer(), torch.nn.Linear):
-            base = module.get_base_layer()
-            base.weight.data = base.weight.data.to(torch.bfloat16)
-            if base.bias is not None:
-                base.bias.data = base.bias.data.to(torch.bfloat16)
+        if isinstance(module, LoraLayer):
+            module.cast_input_dtype_enabled = False
 
 
 def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
