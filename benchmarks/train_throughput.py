@@ -127,8 +127,8 @@ def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], 
     )
     output = trainer.train()
     trainer.save_model(str(out / "adapter"))
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    result = {"seconds": output.metrics["train_runtime"], "loss": losses[-1] if losses else float("nan"),
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]  # TRL logs every 10 steps
+    result = {"seconds": output.metrics["train_runtime"], "loss": losses[-1] if losses else output.metrics["train_loss"],
               "adapter": out / "adapter"}  # fmt: skip
     del trainer, model
     gc.collect()
@@ -215,6 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=None, help="use only the first N training rows")
     parser.add_argument("--data", type=Path, help="an existing dataset folder (default: generate one)")
+    parser.add_argument("--eval-rows", type=int, default=None, help="decode only the first N held-out rows")
     parser.add_argument("--no-quality", action="store_true", help="skip the held-out decoding")
     args = parser.parse_args()
 
@@ -233,7 +234,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "formtune", "generate", str(TASK), "--out", str(data)], check=True,
                        capture_output=True)  # fmt: skip
     rows = read_rows(data / "train.jsonl")[: args.rows]
-    eval_rows = read_rows(data / "eval.jsonl")
+    eval_rows = read_rows(data / "eval.jsonl")[: args.eval_rows]
     training = yaml.safe_load(TASK.read_text())["training"]
     defaults = TrainConfig()
     lora = {"r": defaults.lora_r, "lora_alpha": defaults.lora_alpha, "target_modules": defaults.target_modules}
