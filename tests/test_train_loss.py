@@ -84,9 +84,10 @@ def _batch(trainer) -> dict:  # noqa: ANN001
 def test_only_the_answer_and_its_end_of_turn_carry_labels(tiny_model: Path, tmp_path: Path, packing: bool) -> None:
     trainer, tokenizer = _trainer(tiny_model, tmp_path, packing=packing)
     batch = _batch(trainer)
-    if packing:
-        assert batch["input_ids"].shape[0] == 1 and "attention_mask" not in batch
-        assert batch["input_ids"].shape[1] == sum(len(_full_ids(tokenizer, r)) for r in _rows())  # no padding
+    if packing:  # one row of all the rows' tokens, then one unlabelled filler row up to a multiple of 64
+        real = sum(len(_full_ids(tokenizer, r)) for r in _rows())
+        assert batch["input_ids"].shape == (1, -(-real // 64) * 64) and "attention_mask" not in batch
+        assert batch["cu_seq_lens_q"][-2] == real and (batch["labels"][0, real:] == -100).all()
     ids, labels = batch["input_ids"].flatten().tolist(), batch["labels"].flatten().tolist()
     learned = tokenizer.decode([t for t, lab in zip(ids, labels, strict=True) if lab != -100])
     expected = "".join(r["messages"][-1]["content"] + "<|im_end|>\n" for r in _rows())
@@ -150,8 +151,8 @@ def test_packed_rows_never_see_each_other(tiny_model: Path, tmp_path: Path) -> N
     after = logits_of(changed)
     shift = lengths[1] - len(changed[1]["input_ids"])
     torch.testing.assert_close(after[: lengths[0]], packed[: lengths[0]], rtol=1e-5, atol=1e-5)
-    start = lengths[0] + lengths[1]
-    torch.testing.assert_close(after[start - shift :], packed[start:], rtol=1e-5, atol=1e-5)
+    start, end = lengths[0] + lengths[1], sum(lengths)
+    torch.testing.assert_close(after[start - shift : end - shift], packed[start:end], rtol=1e-5, atol=1e-5)
     assert not torch.allclose(after[lengths[0] : start - shift], packed[lengths[0] : lengths[0] + lengths[1] - shift])
 
     def loss_of_rows(batch_examples: list[dict], keep: list[int]) -> torch.Tensor:

@@ -6,6 +6,11 @@ boundaries in ``cu_seq_lens_q``/``cu_seq_lens_k``; the first token of every row 
 so no row is ever scored on a prediction made from the row before it.  No padding token is ever
 computed.
 
+The packed length is rounded up to a multiple of :data:`MULTIPLE` by one extra, unlabelled filler
+row (:class:`PackedCollator`).  On a CPU, oneDNN builds (JIT-compiles) a matmul kernel for every
+new shape, ~5-10 ms each for the ~40 shapes of a training step; a packed length that changes on
+every step paid that on every step.  Rounded, the lengths repeat and the kernels are reused.
+
 What keeps the rows apart is the attention.  On CUDA with flash-attention installed the varlen
 kernel reads the boundaries; everywhere else transformers' SDPA path would build one block-diagonal
 mask over the whole packed row and compute every masked-out score (the cost grows with the square
@@ -20,6 +25,39 @@ from __future__ import annotations
 from typing import Any
 
 ATTENTION = "formtune_varlen"
+#: Packed lengths are rounded up to a multiple of this (a few percent of filler at the demo's sizes).
+MULTIPLE = 64
+
+
+class PackedCollator:
+    """TRL's padding-free collator, plus a filler row that rounds the packed length up to ``multiple``.
+
+    The filler is a row of its own (positions from 0, its own ``cu_seq_lens`` boundary, no labels),
+    so it attends only to itself and never reaches the loss.
+    """
+
+    def __init__(self, pad_token_id: int, multiple: int | None = None) -> None:
+        from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+        self.collate = DataCollatorForLanguageModeling(pad_token_id, padding_free=True)
+        self.pad_token_id, self.multiple = pad_token_id, multiple or MULTIPLE
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        batch = self.collate(examples)
+        n = batch["input_ids"].shape[1]
+        fill = -n % self.multiple
+        if fill:
+            batch["input_ids"] = torch.cat([batch["input_ids"], batch["input_ids"].new_full((1, fill), self.pad_token_id)], 1)
+            batch["labels"] = torch.cat([batch["labels"], batch["labels"].new_full((1, fill), -100)], 1)
+            batch["position_ids"] = torch.cat([batch["position_ids"], torch.arange(fill)[None]], 1)
+            ends = batch["cu_seq_lens_q"].new_tensor([n + fill])
+            batch["cu_seq_lens_q"] = batch["cu_seq_lens_k"] = torch.cat([batch["cu_seq_lens_q"], ends])
+            batch["max_length_q"] = batch["max_length_k"] = max(batch["max_length_q"], fill)
+            last = batch["seq_idx"][0, -1] + 1
+            batch["seq_idx"] = torch.cat([batch["seq_idx"], batch["seq_idx"].new_full((1, fill), int(last))], 1)
+        return batch
 
 
 def varlen_attention(

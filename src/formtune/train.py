@@ -331,7 +331,6 @@ def _make_trainer(
     from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig
-    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
     from formtune import packing
     from formtune.hardware import device
@@ -374,7 +373,8 @@ def _make_trainer(
         eval_strategy="epoch" if eval_rows else "no",
         report_to="none",
         disable_tqdm=False,
-        # a packed batch has no padding, and its pad id may be a real token (SmolLM2 pads with <|im_end|>)
+        # packed: every token but the filler row (<= packing.MULTIPLE - 1 per batch) is real; the pad id may be a
+        # real token (SmolLM2 pads with <|im_end|>), so "non_padding" would undercount
         include_num_input_tokens_seen="all" if config.packing else "non_padding",
     )
     peft_config = LoraConfig(
@@ -384,7 +384,7 @@ def _make_trainer(
         lora_dropout=config.lora_dropout,
         target_modules=config.target_modules,
     )
-    collator = DataCollatorForLanguageModeling(tokenizer.pad_token_id, padding_free=True) if config.packing else None
+    collator = packing.PackedCollator(tokenizer.pad_token_id) if config.packing else None
     try:
         trainer = trainer_class()(
             model=model,
