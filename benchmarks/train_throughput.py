@@ -104,7 +104,8 @@ class PeakMemory:
 # the arms
 
 
-def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], out: Path, where: str) -> dict[str, Any]:
+def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], out: Path,
+              where: str) -> dict[str, Any]:
     """(a) ``SFTTrainer`` as a user writes it: conversational rows, LoRA via ``peft_config``, TRL defaults.
 
     On a CPU a user must pass ``use_cpu=True`` (transformers refuses bf16 without it).
@@ -120,16 +121,16 @@ def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], 
         model=model,
         processing_class=tokenizer,
         train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in rows]),
-        args=SFTConfig(output_dir=str(out / "checkpoints"), report_to="none", save_strategy="no", seed=0, use_cpu=where == "cpu",
-                       num_train_epochs=training["epochs"], learning_rate=training["learning_rate"],
-                       per_device_train_batch_size=training["batch_size"]),  # fmt: skip
+        args=SFTConfig(output_dir=str(out / "checkpoints"), report_to="none", save_strategy="no", seed=0,
+                       use_cpu=where == "cpu", num_train_epochs=training["epochs"],
+                       learning_rate=training["learning_rate"], per_device_train_batch_size=training["batch_size"]),
         peft_config=LoraConfig(task_type="CAUSAL_LM", **lora),
     )
     output = trainer.train()
     trainer.save_model(str(out / "adapter"))
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]  # TRL logs every 10 steps
-    result = {"seconds": output.metrics["train_runtime"], "loss": losses[-1] if losses else output.metrics["train_loss"],
-              "adapter": out / "adapter"}  # fmt: skip
+    loss = losses[-1] if losses else output.metrics["train_loss"]
+    result = {"seconds": output.metrics["train_runtime"], "loss": loss, "adapter": out / "adapter"}
     del trainer, model
     gc.collect()
     return result
@@ -252,7 +253,10 @@ def main() -> None:
     for name in ("formtune", "plain TRL", "formtune"):
         with PeakMemory(where) as peak:
             out = work / f"{name.replace(' ', '-')}-{len(arms[name])}"
-            arm = formtune_arm(rows, training, out) if name == "formtune" else plain_trl(rows, training, lora, out, where)
+            if name == "formtune":
+                arm = formtune_arm(rows, training, out)
+            else:
+                arm = plain_trl(rows, training, lora, out, where)
         arm.update(tokens_per_s=tokens / arm["seconds"], peak_gib=peak.peak_gib)
         arms[name].append(arm)
         gflops.append(matmul_gflops(where, step_tokens))

@@ -179,7 +179,8 @@ def smollm2_tokenizer():  # noqa: ANN201
     return AutoTokenizer.from_pretrained(folder)
 
 
-def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_tokenizer, tmp_path: Path) -> None:  # noqa: ANN001
+def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_tokenizer,  # noqa: ANN001
+                                                                        tmp_path: Path) -> None:
     """SFTTrainer's own dataset preparation, on SmolLM2's real chat template."""
     from datasets import Dataset
     from transformers import LlamaConfig, LlamaForCausalLM

@@ -41,7 +41,8 @@ def _rows() -> list[dict]:
 
 def _trainer(tiny_model: Path, tmp_path: Path, **kw: object):  # noqa: ANN202
     """formtune's trainer exactly as ``train`` builds it, with LoRA weights moved off zero."""
-    config = TrainConfig(**{"batch_size": 4, "lora_r": 4, "lora_alpha": 8, "threads": 1, "bf16": False, **kw}).resolved()
+    settings = {"batch_size": 4, "lora_r": 4, "lora_alpha": 8, "threads": 1, "bf16": False, **kw}
+    config = TrainConfig(**settings).resolved()
     model, tokenizer = load_model(tiny_model, for_training=True, dtype=config.dtype)  # as train() loads it
     trainer = _make_trainer(model, tokenizer, to_prompt_completion(_rows()), None, config,
                             tmp_path / "ckpt", tmp_path / "log.jsonl")  # fmt: skip

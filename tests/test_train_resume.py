@@ -36,7 +36,8 @@ import formtune.train as ft
 from formtune.train_config import TrainConfig
 from transformers import TrainerCallback
 
-model, run, rows, config, slow_from = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4]), int(sys.argv[5])
+model, run, slow_from = sys.argv[1], Path(sys.argv[2]), int(sys.argv[5])
+rows, config = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 
 class SlowSteps(TrainerCallback):
     def on_step_begin(self, args, state, control, **kwargs):
@@ -78,7 +79,8 @@ def _wait_for(condition, proc: subprocess.Popen[str], timeout: float = 240) -> N
 
 
 def _complete_checkpoints(run: Path) -> list[int]:
-    return sorted(int(p.parent.name.split("-")[1]) for p in (run / "checkpoints").glob("checkpoint-*/trainer_state.json"))
+    states = (run / "checkpoints").glob("checkpoint-*/trainer_state.json")
+    return sorted(int(p.parent.name.split("-")[1]) for p in states)
 
 
 def _logged_steps(run: Path) -> list[int]:

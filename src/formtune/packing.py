@@ -49,7 +49,8 @@ class PackedCollator:
         n = batch["input_ids"].shape[1]
         fill = -n % self.multiple
         if fill:
-            batch["input_ids"] = torch.cat([batch["input_ids"], batch["input_ids"].new_full((1, fill), self.pad_token_id)], 1)
+            filler = batch["input_ids"].new_full((1, fill), self.pad_token_id)
+            batch["input_ids"] = torch.cat([batch["input_ids"], filler], 1)
             batch["labels"] = torch.cat([batch["labels"], batch["labels"].new_full((1, fill), -100)], 1)
             batch["position_ids"] = torch.cat([batch["position_ids"], torch.arange(fill)[None]], 1)
             ends = batch["cu_seq_lens_q"].new_tensor([n + fill])

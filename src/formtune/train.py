@@ -425,10 +425,8 @@ def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
 
     if not ckpt_dir.is_dir():
         return None
-    found = sorted(
-        (int(p.name.rsplit("-", 1)[-1]), p) for p in ckpt_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()
-    )
-    for _, folder in reversed(found):
+    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()]
+    for folder in sorted(found, key=_step_of, reverse=True):
         try:
             json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
             return folder
