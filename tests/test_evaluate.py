@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_formtune
 from formtune.dataset import build_dataset
-from formtune.evaluate import EvalExample, Variant, evaluate, full_prompt, load_examples
+from formtune.evaluate import EvalExample, Variant, evaluate, load_examples
 from formtune.report import write_report
 from formtune.task import load_task
 
@@ -25,7 +25,7 @@ def person_data(tmp_path_factory) -> Path:
 
 def test_full_prompt_carries_the_schema():
     task = load_task(DATA / "person.task.yaml")
-    prompt = full_prompt(task)
+    prompt = task.format.prompt(task)
     assert prompt.startswith(task.spec.instructions) and '"required": ["name", "email"]' in prompt
 
 

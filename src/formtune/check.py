@@ -1,19 +1,15 @@
-"""Check a completion against a task: the task's format parses it, its validators judge it."""
+"""Check a completion against a task: the task's format parses it, the task's validators judge it."""
 
 from __future__ import annotations
 
-from formtune.plugins import Registry, get_registry
 from formtune.task import Task
 from formtune.violations import Checked
 
 
-def check(text: str, task: Task, registry: Registry | None = None) -> Checked:
-    """Parse ``text`` in the task's format and collect every validator's violations."""
-    registry = registry or get_registry()
-    fmt = registry.get("formats", task.spec.format)
-    checked = fmt.parse(text, lenient=task.spec.lenient)
+def check(text: str, task: Task) -> Checked:
+    """Parse ``text`` in the task's format and collect the violations of the task's validators."""
+    checked = task.format.parse(text, lenient=task.spec.lenient)
     if checked.parsed:
-        for validator in registry.validators.values():
-            if not validator.formats or task.spec.format in validator.formats:
-                checked.violations.extend(validator.validate(checked.value, task))
+        for validator in task.validators:
+            checked.violations.extend(validator.validate(checked.value, task))
     return checked

@@ -3,36 +3,45 @@ plugins' metrics, with prompt tokens and latency per example.
 
 Variants say what they are:
 
-- ``base``: the untuned model with the full prompt (instructions + the schema);
-- ``base+constrained``: the same, decoding constrained by outlines to the JSON Schema;
-- ``tuned``: the fine-tuned model with the short prompt (the instructions only).
+- ``base``: the untuned model with the full prompt (instructions + the schema, as the task's
+  format shows it);
+- ``base+constrained``: the same, decoding constrained by outlines to what the format's
+  ``constraint`` admits;
+- ``tuned``: the fine-tuned model with the short prompt (the instructions only);
+- ``tuned+constrained``: the fine-tuned model under the same constraint.
+
+A format that offers no constraint for a task makes its task "unconstrained only": the
+constrained variants are skipped and ``metrics.json`` says why under ``notes``.
 
 Each variant writes ``predictions/<variant>.jsonl`` (every output with its violations and
-scores) and its averages into ``metrics.json`` as ``{"variants": {"<variant>": {...}}}``.
+scores) and its averages into ``metrics.json`` as ``{"variants": {"<variant>": {...}}, "metrics":
+{"<metric>": {"description", "higher_is_better"}}, "notes": {...}}``. The model runs on the GPU
+when there is one.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from formtune.check import check
-from formtune.contrib import Attempt
-from formtune.dataset import chat_messages, read_rows
+from formtune.contrib import Attempt, Metric
+from formtune.conversation import Input, chat_messages
+from formtune.dataset import numbered_rows
 from formtune.errors import UsageError
-from formtune.plugins import Registry, get_registry
+from formtune.generation import build_constraint, generate
+from formtune.metrics import CORE_METRICS
 from formtune.progress import progress_bar
 from formtune.task import Task
 
 
 @dataclass
 class EvalExample:
-    """An input and, when known, the output expected for it."""
+    """An input (a text, or the messages before the answer) and, when known, the expected output."""
 
-    input: str
+    input: Input
     expected: Any = None
 
 
@@ -47,37 +56,36 @@ class Variant:
     constrained: bool = False
 
 
-def full_prompt(task: Task) -> str:
-    """The long prompt an untuned model needs: instructions, the schema and the rules of output."""
-    schema = json.dumps(task.schema, ensure_ascii=False)
-    return (f"{task.spec.instructions}\n\nAnswer with exactly one {task.spec.format.upper()} document that "
-            f"matches this JSON Schema, and nothing else (no code fences, no explanations):\n{schema}")
-
-
 def standard_variants(model: str | None, adapter: Path | None) -> list[Variant]:
-    """base, base+constrained, and tuned when there is an adapter."""
+    """base and base+constrained; tuned and tuned+constrained when there is an adapter."""
     variants = [Variant("base", model, prompt="full"), Variant("base+constrained", model, prompt="full", constrained=True)]
     if adapter is not None:
-        variants.append(Variant("tuned", model, adapter=adapter, prompt="short"))
+        variants += [Variant("tuned", model, adapter=adapter, prompt="short"),
+                     Variant("tuned+constrained", model, adapter=adapter, prompt="short", constrained=True)]
     return variants
 
 
-def load_examples(path: Path, task: Task, registry: Registry | None = None) -> list[EvalExample]:
+def load_examples(path: Path, task: Task) -> list[EvalExample]:
     """Labelled examples from a JSONL file: ``{"input", "output"}`` rows or chat rows."""
-    fmt = (registry or get_registry()).get("formats", task.spec.format)
+    fmt = task.format
     examples = []
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
-    for number, row in enumerate(read_rows(Path(path)), start=1):
+    for number, row in numbered_rows(Path(path)):  # an unreadable row is an error naming file:line
         if "input" in row:
             examples.append(EvalExample(row["input"], row.get("output")))
         elif "messages" in row:
-            user = [m["content"] for m in row["messages"] if m["role"] == "user"]
-            answer = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
-            if not user:
+            turns = [m for m in row["messages"] if m["role"] != "system"]
+            if not any(m["role"] == "user" for m in turns):
                 raise UsageError(f"{path}:{number}: a chat row needs a user message")
-            expected = fmt.parse(answer[-1]).value if answer else None
-            examples.append(EvalExample(user[-1], expected))
+            expected = None
+            if turns[-1]["role"] == "assistant":  # the answer to score against
+                answer = fmt.parse(turns.pop()["content"])
+                if not answer.parsed:
+                    raise UsageError(f"{path}:{number}: the answer does not parse: {answer.violations[0].message}")
+                expected = answer.value
+            single = len(turns) == 1 and isinstance(turns[0].get("content"), str)
+            examples.append(EvalExample(turns[0]["content"] if single else turns, expected))
         else:
             raise UsageError(f"{path}:{number}: expected {{\"input\": …, \"output\": …}} or {{\"messages\": […]}}")
     if not examples:
@@ -85,103 +93,91 @@ def load_examples(path: Path, task: Task, registry: Registry | None = None) -> l
     return examples
 
 
-def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample], fmt: Any) -> int:
+def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample]) -> int:
     """Room for the longest reference answer and a margin; 512 when there are no references."""
-    lengths = [len(tokenizer(fmt.render(e.expected), add_special_tokens=False)["input_ids"])
+    lengths = [len(tokenizer(task.format.render(e.expected), add_special_tokens=False)["input_ids"])
                for e in examples if e.expected is not None]
     return int(max(lengths) * 1.25) + 16 if lengths else 512
 
 
-def _constraint(model: Any, tokenizer: Any, task: Task) -> Any:
-    """An outlines logits processor that only lets through JSON matching the task's schema."""
-    import outlines
-    from outlines.types import JsonSchema
-
-    om = outlines.from_transformers(model, tokenizer)
-    return outlines.Generator(om, JsonSchema(task.schema, whitespace_pattern=r"[ ]?")).logits_processor
+def task_metrics(task: Task) -> dict[str, Metric]:
+    """The core metrics and the plugin metrics that apply to the task's format."""
+    return {**CORE_METRICS, **task.registry.metrics_for(task.spec.format)}
 
 
-def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, max_new_tokens: int,
-             batch_size: int, processor: Any = None, on_batch: Any = None) -> list[dict[str, Any]]:
-    """Greedy completions of chat conversations in batches (shortest prompts batched together).
-
-    Returns, per conversation: the completion, its prompt token count, and its latency — the
-    batch's wall time divided by the batch size, since examples in a batch are decoded together.
-    """
+def _device() -> str:
     import torch
-    from transformers import LogitsProcessorList
 
-    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
-    lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
-    order = sorted(range(len(prompts)), key=lambda i: lengths[i])
-    results: list[dict[str, Any]] = [{} for _ in prompts]
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        inputs = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
-                           add_special_tokens=False).to(model.device)
-        extra = {}
-        if processor is not None:
-            processor.reset()
-            extra["logits_processor"] = LogitsProcessorList([processor])
-        began = time.perf_counter()
-        with torch.inference_mode():
-            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, **extra)
-        latency = (time.perf_counter() - began) / len(batch)
-        texts = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        for i, text in zip(batch, texts):
-            results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency}
-        if on_batch:
-            on_batch(len(batch))
-    return results
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], out_dir: Path, *,
-             batch_size: int = 16, progress: bool = True, registry: Registry | None = None) -> dict[str, Any]:
+             batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
     """Run every variant on ``examples``; write predictions and ``metrics.json`` into ``out_dir``."""
-    from formtune.models import load_model
     from formtune.hardware import bf16_supported
+    from formtune.models import load_model
     from formtune.train import load_tuned
 
-    registry = registry or get_registry()
-    fmt = registry.get("formats", task.spec.format)
     out_dir = Path(out_dir)
     (out_dir / "predictions").mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / "metrics.json"
-    report = json.loads(metrics_path.read_text()) if metrics_path.exists() else {"variants": {}}
+    report = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    report.setdefault("variants", {})
+    metrics = task_metrics(task)
+    report["metrics"] = {name: {"description": m.description, "higher_is_better": m.higher_is_better}
+                         for name, m in metrics.items()}
+    decoding = task.format.constraint(task) if any(v.constrained for v in variants) else None
     dtype = "bfloat16" if bf16_supported() else "float32"  # AMX / modern GPUs decode fast in bf16
+    device = _device()
 
     for variant in variants:
+        if variant.constrained and decoding is None:
+            report.setdefault("notes", {})[variant.name] = (
+                f"skipped: the {task.spec.format} format offers no decoding constraint for this task "
+                "(unconstrained only)")
+            metrics_path.write_text(json.dumps(report, indent=2) + "\n")
+            continue
         if variant.adapter is not None:
             model, tokenizer = load_tuned(variant.model, variant.adapter, dtype=dtype)
         else:
             model, tokenizer = load_model(variant.model, for_training=False, dtype=dtype)
-        system = full_prompt(task) if variant.prompt == "full" else task.spec.instructions
+        model.to(device)
+        system = task.format.prompt(task) if variant.prompt == "full" else task.format.instructions(task)
         conversations = [chat_messages(system, e.input) for e in examples]
-        processor = _constraint(model, tokenizer, task) if variant.constrained else None
+        constraint = build_constraint(model, tokenizer, decoding.output_type) if variant.constrained else None
+        # A lenient task scores text around a document too, so no row is cut short there.
+        viable = None if task.spec.lenient else task.format.viable
         with progress_bar(progress, f"eval {variant.name}", len(examples)) as advance:
-            outputs = generate(model, tokenizer, conversations, batch_size=batch_size, processor=processor,
-                               max_new_tokens=_max_new_tokens(tokenizer, task, examples, fmt), on_batch=advance)
-        report["variants"][variant.name] = _score(task, examples, outputs, registry,
-                                                  out_dir / "predictions" / f"{variant.name}.jsonl")
+            outputs = generate(model, tokenizer, conversations, batch_size=batch_size, constraint=constraint,
+                               viable=viable, max_new_tokens=_max_new_tokens(tokenizer, task, examples),
+                               on_batch=advance)
+        scores = _score(task, examples, outputs, metrics, out_dir / "predictions" / f"{variant.name}.jsonl")
+        if constraint is not None:
+            scores["constraint_ms_per_token"] = constraint.ms_per_token
+            scores["constraint_compile_s"] = round(constraint.compile_s, 3)
+            if decoding.notes:
+                report.setdefault("notes", {})[variant.name] = "constraint guards: " + "; ".join(decoding.notes)
+        report["variants"][variant.name] = scores
         metrics_path.write_text(json.dumps(report, indent=2) + "\n")  # kept after every variant
         del model
     return report
 
 
-def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]], registry: Registry,
+def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]], metrics: dict[str, Metric],
            predictions_path: Path) -> dict[str, float]:
     """Apply every metric; write one prediction row per example; return the averages."""
-    totals: dict[str, list[float]] = {name: [] for name in registry.metrics}
+    totals: dict[str, list[float]] = {name: [] for name in metrics}
     with predictions_path.open("w", encoding="utf-8") as fh:
         for example, output in zip(examples, outputs):
-            checked = check(output["completion"], task, registry)
-            attempt = Attempt(example.input, checked, example.expected)
-            scores = {name: metric.score(attempt) for name, metric in registry.metrics.items()}
+            checked = check(output["completion"], task)
+            attempt = Attempt(example.input, checked, example.expected, task)
+            scores = {name: metric.score(attempt) for name, metric in metrics.items()}
             for name, value in scores.items():
                 if value is not None:
                     totals[name].append(value)
+            expected_text = None if example.expected is None else task.format.render(example.expected)
             fh.write(json.dumps({**output, "input": example.input, "expected": example.expected,
-                                 "valid": checked.valid, "scores": scores,
+                                 "expected_text": expected_text, "valid": checked.valid, "scores": scores,
                                  "violations": [v.to_dict() for v in checked.violations]},
                                 ensure_ascii=False) + "\n")
     averages = {name: sum(values) / len(values) for name, values in totals.items() if values}

@@ -6,13 +6,13 @@ A plugin is a module (or object) with functions named after these hooks, decorat
     [project.entry-points.formtune]
     myplugin = "formtune_myplugin"
 
-Every hook has the shape ``register_<things>(register)``: formtune passes a callback, the plugin
+Most hooks have the shape ``register_<things>(register)``: formtune passes a callback, the plugin
 calls it once per contribution. That lets formtune record which plugin contributed what and turn
 a name clash between two plugins into a clear error naming both. Contributions are described by
-the protocols in :mod:`formtune.contrib`.
+the types in :mod:`formtune.contrib`. A hook implementation may leave out arguments it does not
+use; formtune calls hooks through pluggy, which passes only the arguments a function names.
 
-Hooks reserved for later: ``register_tool_sets``, ``register_rule_sets``, ``register_teachers``,
-``register_exporters``.
+``docs/plugins.md`` documents every hook with an example; a test keeps it in step with this file.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from formtune.contrib import Format, Generator, Metric, Validator
+    import click
+
+    from formtune.contrib import Format, Generator, Metric, TaskOptions, Validator
 
 hookspec = pluggy.HookspecMarker("formtune")
 hookimpl = pluggy.HookimplMarker("formtune")
@@ -34,14 +36,15 @@ hookimpl = pluggy.HookimplMarker("formtune")
 
 @hookspec
 def register_formats(register: Callable[[Format], None]) -> None:
-    """Contribute output formats: how a completion text is parsed into a value and how a value is
-    rendered as the text a model should emit.
+    """Contribute output formats (subclasses of ``formtune.Format``): how the task's schema is
+    loaded and shown, how a completion is parsed into a value and a value rendered as the text a
+    model should emit, how values compare, and which decoding constraint the format offers.
 
     Example::
 
         @hookimpl
         def register_formats(register):
-            register(JsonFormat())
+            register(YamlFormat())
     """
 
 
@@ -52,14 +55,15 @@ def register_formats(register: Callable[[Format], None]) -> None:
 def register_validators(register: Callable[[Validator], None]) -> None:
     """Contribute validators: checks of a parsed value against a task (its schema, its rules).
 
-    A validator returns violations as values; it never raises for a bad output. Each validator
-    declares the formats it applies to.
+    A validator returns violations as values; it never raises for a bad output. It declares the
+    formats it applies to. A task runs the validators it names in ``validators:``, by default
+    those its format names, so installing a plugin never changes another task's data.
 
     Example::
 
         @hookimpl
         def register_validators(register):
-            register(JsonSchemaValidator())
+            register(NoEmptyStrings())
     """
 
 
@@ -70,7 +74,8 @@ def register_validators(register: Callable[[Validator], None]) -> None:
 def register_generators(register: Callable[[Generator], None]) -> None:
     """Contribute data generators: deterministic streams of candidate training examples.
 
-    A task names its generator; every candidate is validated before it reaches the dataset.
+    A task names its generator (``data.generator``, by default its format's); every candidate is
+    validated before it reaches the dataset.
 
     Example::
 
@@ -87,9 +92,49 @@ def register_generators(register: Callable[[Generator], None]) -> None:
 def register_metrics(register: Callable[[Metric], None]) -> None:
     """Contribute evaluation metrics: a score in [0, 1] per example, averaged per variant.
 
+    A metric names the formats it applies to (none: all) and whether higher is better. It is
+    reported as ``<plugin>:<name>`` beside the core's own metrics (parse rate, schema-valid rate,
+    lenient valid, exact match, field precision, recall and F1).
+
     Example::
 
         @hookimpl
         def register_metrics(register):
-            register(Metric("parse_rate", lambda ex: float(ex.checked.parsed)))
+            register(Metric("short", lambda a: float(len(a.checked.text) < 200), formats=("json",)))
+    """
+
+
+# --- task file sections ---------------------------------------------------------------------
+
+
+@hookspec
+def register_task_options(register: Callable[[TaskOptions], None]) -> None:
+    """Contribute a section of task files that configures the plugin, checked by a pydantic model.
+
+    A mistake in the section is reported with the task file, the line and the key; the plugin
+    reads the checked section with ``task.options(name)``.
+
+    Example::
+
+        @hookimpl
+        def register_task_options(register):
+            register(TaskOptions("xml", XmlOptions, "how JSON-Schema values become XML"))
+    """
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``formtune`` command line (a click group), as llm and datasette do.
+
+    Example::
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello():
+                "Say hello."
+                click.echo("hello")
     """

@@ -6,6 +6,10 @@ files given with ``--plugin path.py``. Two environment variables choose among th
 - ``FORMTUNE_PLUGINS=json,acme`` loads only the named entry-point plugins (empty: none);
 - ``FORMTUNE_DISABLE_PLUGINS=acme`` blocks the named ones.
 
+Each hook is called through pluggy once per plugin (``subset_hook_caller``), so formtune knows
+which plugin registered what, and a hook implementation receives only the arguments it names:
+a hook can gain arguments later without breaking plugins written before.
+
 The rest of formtune never calls ``pm.hook`` itself: it asks :func:`get_registry`.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -23,31 +27,42 @@ from typing import Any
 import pluggy
 
 from formtune import hookspecs
-from formtune.contrib import Format, Generator, Metric, Validator
+from formtune.contrib import Format, Generator, Metric, TaskOptions, Validator
 from formtune.errors import PluginError
 
 ENTRY_POINT_GROUP = "formtune"
-KINDS = {"formats": Format, "validators": Validator, "generators": Generator, "metrics": Metric}
+#: What each ``register_<kind>`` hook contributes.
+KINDS: dict[str, type] = {"formats": Format, "validators": Validator, "generators": Generator,
+                          "metrics": Metric, "task_options": TaskOptions}
 
 
 @dataclass
 class Registry:
-    """Every contribution by kind and name, with the plugin that made it."""
+    """Every contribution by kind and name, with the plugin that made it.
+
+    Plugin metrics are kept under ``<plugin>:<name>``, so two plugins may both have a ``recall``.
+    """
 
     formats: dict[str, Format] = field(default_factory=dict)
     validators: dict[str, Validator] = field(default_factory=dict)
     generators: dict[str, Generator] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
+    task_options: dict[str, TaskOptions] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     plugins: list[str] = field(default_factory=list)
+    _pm: pluggy.PluginManager | None = field(default=None, repr=False)
 
     def get(self, kind: str, name: str) -> Any:
         """The contribution ``name`` of ``kind``, or a PluginError listing what exists."""
         things: dict[str, Any] = getattr(self, kind)
         if name not in things:
             known = ", ".join(sorted(things)) or "none"
-            raise PluginError(f"no {kind[:-1]} named {name!r} (available: {known})")
+            raise PluginError(f"no {kind.rstrip('s').replace('_', ' ')} named {name!r} (available: {known})")
         return things[name]
+
+    def metrics_for(self, format_name: str) -> dict[str, Metric]:
+        """The plugin metrics that apply to ``format_name``, by qualified name."""
+        return {name: m for name, m in self.metrics.items() if not m.formats or format_name in m.formats}
 
     def describe(self) -> list[dict[str, Any]]:
         """Each plugin and what it contributes, for ``formtune plugins``."""
@@ -59,6 +74,25 @@ class Registry:
             }
             rows.append({"name": plugin, **contributes})
         return rows
+
+    def describe_formats(self) -> list[dict[str, Any]]:
+        """Each format with the validators, generator and metrics a task of it uses by default."""
+        return [{"name": name, "plugin": self.owners[("formats", name)], "schema_language": fmt.schema_language,
+                 "validators": list(fmt.default_validators), "generator": fmt.default_generator,
+                 "metrics": sorted(self.metrics_for(name))}
+                for name, fmt in sorted(self.formats.items())]
+
+    def add_commands(self, cli: Any) -> None:
+        """Let plugins add commands to the ``formtune`` click group (``register_commands``)."""
+        if self._pm is None:
+            return
+        for owner, call in _per_plugin(self._pm, "register_commands"):
+            before = dict(cli.commands)
+            call(cli=cli)
+            for name, command in cli.commands.items():
+                if name in before and before[name] is not command:
+                    raise PluginError(f"plugin {owner!r} redefines the command {name!r}; disable it with "
+                                      "FORMTUNE_DISABLE_PLUGINS")
 
 
 def _names(variable: str) -> set[str] | None:
@@ -81,6 +115,30 @@ def _load_file(path: Path) -> ModuleType:
     return module
 
 
+def _per_plugin(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
+    """``(plugin name, caller)`` for each plugin implementing ``hook_name``, in registration order.
+
+    Each caller goes through pluggy with every other plugin removed, so pluggy passes only the
+    arguments the implementation asks for, exactly as a plain ``pm.hook.<name>(...)`` call would.
+    """
+    plugins = pm.get_plugins()
+    callers = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        others = [p for p in plugins if p is not impl.plugin]
+        callers.append((pm.get_name(impl.plugin) or repr(impl.plugin), pm.subset_hook_caller(hook_name, others)))
+    return callers
+
+
+def _check_known_plugins(pm: pluggy.PluginManager, only: set[str] | None) -> None:
+    if not only:
+        return
+    missing = sorted(only - {name for name, _ in pm.list_name_plugin()})
+    if missing:
+        installed = sorted(ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+        raise PluginError(f"FORMTUNE_PLUGINS names {', '.join(missing)}, which is not installed "
+                          f"(installed: {', '.join(installed) or 'none'})")
+
+
 def build_registry(local_files: Iterable[Path] = ()) -> Registry:
     """Load the plugins and collect their contributions (fresh, uncached)."""
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
@@ -95,35 +153,42 @@ def build_registry(local_files: Iterable[Path] = ()) -> Registry:
         except Exception as exc:
             raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
         pm.register(plugin, name=ep.name)
+    _check_known_plugins(pm, only)
     for path in local_files:
         pm.register(_load_file(Path(path)), name=str(path))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"{exc} (known hooks: "
-                          f"{', '.join(sorted(h for h in dir(hookspecs) if h.startswith('register_')))})") from None
+        known = ", ".join(sorted(h for h in dir(hookspecs) if h.startswith("register_")))
+        raise PluginError(f"{exc} (known hooks: {known})") from None
 
-    registry = Registry(plugins=[name for name, _ in pm.list_name_plugin()])
+    registry = Registry(plugins=[name for name, _ in pm.list_name_plugin()], _pm=pm)
     for kind, expected in KINDS.items():
-        hook = getattr(pm.hook, f"register_{kind}")
-        for impl in hook.get_hookimpls():
-            owner = pm.get_name(impl.plugin) or repr(impl.plugin)
-
-            def register(thing: Any, *, _kind: str = kind, _owner: str = owner, _type: type = expected) -> None:
-                if not isinstance(thing, _type):
-                    raise PluginError(f"plugin {_owner!r} registered {thing!r} as one of {_kind}, "
-                                      f"but it is not a {_type.__name__}")
-                things: dict[str, Any] = getattr(registry, _kind)
-                if thing.name in things:
-                    first = registry.owners[(_kind, thing.name)]
-                    raise PluginError(f"{_kind[:-1]} {thing.name!r} is registered by both plugin "
-                                      f"{first!r} and plugin {_owner!r}; disable one with "
-                                      f"FORMTUNE_DISABLE_PLUGINS")
-                things[thing.name] = thing
-                registry.owners[(_kind, thing.name)] = _owner
-
-            impl.function(register=register)
+        for owner, call in _per_plugin(pm, f"register_{kind}"):
+            call(register=_registrar(registry, kind, owner, expected))
     return registry
+
+
+def _registrar(registry: Registry, kind: str, owner: str, expected: type) -> Callable[[Any], None]:
+    """The ``register`` callback one plugin gets for one kind of contribution."""
+
+    def register(thing: Any) -> None:
+        if not isinstance(thing, expected):
+            raise PluginError(f"plugin {owner!r} registered {thing!r} as one of {kind}, "
+                              f"but it is not a {expected.__name__}")
+        name = getattr(thing, "name", "")
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {owner!r} registered a {expected.__name__} without a name")
+        key = f"{owner}:{name}" if kind == "metrics" else name
+        things: dict[str, Any] = getattr(registry, kind)
+        if key in things:
+            first = registry.owners[(kind, key)]
+            raise PluginError(f"{kind.rstrip('s').replace('_', ' ')} {name!r} is registered by both plugin "
+                              f"{first!r} and plugin {owner!r}; disable one with FORMTUNE_DISABLE_PLUGINS")
+        things[key] = thing
+        registry.owners[(kind, key)] = owner
+
+    return register
 
 
 _cache: dict[tuple[Any, ...], Registry] = {}

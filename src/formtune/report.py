@@ -11,9 +11,11 @@ from typing import Any
 
 from formtune.dataset import read_rows
 from formtune.errors import UsageError
+from formtune.metrics import CORE_METRICS
 
-RATE_METRICS_FIRST = ("parse_rate", "schema_valid", "exact_match", "field_f1")
 COSTS = {"prompt_tokens": "prompt tokens per example", "latency_s": "seconds per example"}
+#: Costs of constrained decoding, shown in the tables only (unconstrained variants have none).
+CONSTRAINT_COSTS = ("constraint_ms_per_token", "constraint_compile_s")
 
 
 def load_metrics(run: Path) -> dict[str, Any]:
@@ -25,8 +27,15 @@ def load_metrics(run: Path) -> dict[str, Any]:
 
 
 def _rate_names(variants: dict[str, dict[str, float]]) -> list[str]:
-    present = {k for scores in variants.values() for k in scores if k not in COSTS and k != "n"}
-    return [m for m in RATE_METRICS_FIRST if m in present] + sorted(present - set(RATE_METRICS_FIRST))
+    """The scored metrics, the core's first in their own order, then the plugins' by name."""
+    present = {k for scores in variants.values() for k in scores
+               if k not in COSTS and k not in CONSTRAINT_COSTS and k != "n"}
+    return [m for m in CORE_METRICS if m in present] + sorted(present - set(CORE_METRICS))
+
+
+def _label(name: str, meta: dict[str, dict[str, Any]]) -> str:
+    """A metric's name, marked when lower is better."""
+    return f"{name} (lower is better)" if not meta.get(name, {}).get("higher_is_better", True) else name
 
 
 def _png(fig: Any) -> str:
@@ -35,7 +44,7 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _charts(variants: dict[str, dict[str, float]]) -> list[str]:
+def _charts(variants: dict[str, dict[str, float]], meta: dict[str, dict[str, Any]]) -> list[str]:
     """Base64 PNGs: grouped bars of every rate metric per variant, then one chart per cost."""
     import matplotlib
 
@@ -50,9 +59,10 @@ def _charts(variants: dict[str, dict[str, float]]) -> list[str]:
         xs = [j + i * width for j in range(len(rates))]
         bars = ax.bar(xs, [variants[variant].get(m, 0.0) for m in rates], width, label=variant)
         ax.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(rates))], rates, rotation=20)
+    ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(rates))],
+                  [_label(m, meta) for m in rates], rotation=20, ha="right")
     ax.set_ylim(0, 1.1)
-    ax.set_title("quality per variant (higher is better)")
+    ax.set_title("quality per variant")
     ax.legend(fontsize=8)
     charts.append(_png(fig))
     plt.close(fig)
@@ -78,7 +88,7 @@ def worst_failures(run: Path, variant: str, limit: int = 5) -> list[dict[str, An
 def _failure_html(row: dict[str, Any]) -> str:
     problems = "".join(f"<li><code>{html.escape(v['path'] or '/')}</code> {html.escape(v['message'])}</li>"
                        for v in row["violations"]) or "<li>valid, but not the expected value</li>"
-    expected = html.escape(json.dumps(row.get("expected"), ensure_ascii=False))
+    expected = html.escape(row.get("expected_text") or "(no reference)")
     return (f"<div class=fail><p><b>input</b></p><pre>{html.escape(row['input'])}</pre>"
             f"<p><b>output</b></p><pre>{html.escape(row['completion'] or '(empty)')}</pre>"
             f"<p><b>expected</b></p><pre>{expected}</pre><ul>{problems}</ul></div>")
@@ -87,14 +97,17 @@ def _failure_html(row: dict[str, Any]) -> str:
 def write_report(run: Path) -> Path:
     """Write ``report.html`` into the run folder and return its path."""
     run = Path(run)
-    variants = load_metrics(run)["variants"]
-    columns = _rate_names(variants) + list(COSTS)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["variant", *columns, "n"])
+    metrics = load_metrics(run)
+    variants, meta = metrics["variants"], metrics.get("metrics", {})
+    columns = _rate_names(variants) + list(COSTS) + [c for c in CONSTRAINT_COSTS if any(c in v for v in variants.values())]
+    head = "".join(f"<th>{html.escape(_label(c, meta))}</th>" for c in ["variant", *columns, "n"])
     body = "".join(
         "<tr><td>" + html.escape(v) + "</td>" + "".join(
-            f"<td>{scores[c]:.3g}</td>" if c in scores else "<td>–</td>" for c in [*columns, "n"]) + "</tr>"
+            f"<td>{scores[c]:.3g}</td>" if scores.get(c) is not None else "<td>–</td>" for c in [*columns, "n"]) + "</tr>"
         for v, scores in variants.items())
-    images = "".join(f'<img src="data:image/png;base64,{png}">' for png in _charts(variants))
+    images = "".join(f'<img src="data:image/png;base64,{png}">' for png in _charts(variants, meta))
+    notes = "".join(f"<p class=note><b>{html.escape(v)}</b>: {html.escape(text)}</p>"
+                    for v, text in metrics.get("notes", {}).items())
     failures = "".join(
         f"<h3>{html.escape(v)}</h3>" + ("".join(_failure_html(r) for r in worst_failures(run, v)) or "<p>none</p>")
         for v in variants)
@@ -105,7 +118,7 @@ td:first-child{{text-align:left}}pre{{background:#f6f6f6;padding:6px;white-space
 .fail{{border-left:3px solid #c33;padding-left:10px;margin:10px 0}}img{{max-width:100%}}</style>
 <h1>formtune report: {html.escape(run.name)}</h1>
 <table><tr>{head}</tr>{body}</table>
-{images}
+{notes}{images}
 <h2>Worst failures</h2>{failures}"""
     path = run / "report.html"
     path.write_text(page, encoding="utf-8")
@@ -117,9 +130,15 @@ def print_table(run: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    variants = load_metrics(run)["variants"]
+    metrics = load_metrics(run)
+    variants, meta = metrics["variants"], metrics.get("metrics", {})
     # One row per metric, one column per variant: stays readable in a narrow terminal.
     table = Table("metric", *variants, title=f"formtune: {Path(run).name}")
-    for metric in [*_rate_names(variants), *COSTS, "n"]:
-        table.add_row(metric, *(f"{s[metric]:.3g}" if metric in s else "–" for s in variants.values()))
-    Console().print(table)
+    for metric in [*_rate_names(variants), *COSTS, *CONSTRAINT_COSTS, "n"]:
+        if any(s.get(metric) is not None for s in variants.values()):
+            table.add_row(_label(metric, meta),
+                          *(f"{s[metric]:.3g}" if s.get(metric) is not None else "–" for s in variants.values()))
+    console = Console()
+    console.print(table)
+    for variant, text in metrics.get("notes", {}).items():
+        console.print(f"{variant}: {text}")

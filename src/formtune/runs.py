@@ -1,25 +1,48 @@
 """Run folders and the whole loop: generate → train → evaluate → report.
 
-A run folder (``runs/<task>-<time>/``) holds ``run.json`` (which task, data and model it is
-about), what the trainer writes (``config.json``, ``adapter/``, logs, checkpoints), and what the
-evaluator writes (``metrics.json``, ``predictions/``), then ``report.html``.
+A run folder (``runs/<task>/`` unless ``--out`` names another) holds ``run.json`` (which task,
+data and model it is about), what the trainer writes (``config.json``, ``adapter/``, logs,
+checkpoints), and what the evaluator writes (``metrics.json``, ``predictions/``), then
+``report.html``. The default folder is stable, so rerunning an interrupted ``formtune train``
+resumes it; a finished run is never overwritten by accident (``--fresh`` starts over).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from formtune.dataset import build_dataset, read_rows
-from formtune.errors import TaskError, UsageError
+from formtune.errors import UsageError
 from formtune.evaluate import EvalExample, evaluate, load_examples, standard_variants
 from formtune.task import Task, load_task
+from formtune.train_config import TrainConfig
 
 
-def new_run_dir(task: Task, root: Path = Path("runs")) -> Path:
-    return root / f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+def default_run_dir(task: Task, root: Path = Path("runs")) -> Path:
+    return root / task.name
+
+
+def training_finished(run: Path) -> bool:
+    """True when ``run`` holds a training run that ran to its end (not interrupted)."""
+    path = Path(run) / "train_metrics.json"
+    try:
+        return not json.loads(path.read_text())["interrupted"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def claim_run(run: Path, *, fresh: bool) -> None:
+    """Make ``run`` ready for training: resume an interrupted run, start over with ``fresh``, and
+    refuse to overwrite a finished one."""
+    if fresh and run.exists():
+        shutil.rmtree(run)
+    elif training_finished(run):
+        raise UsageError(f"{run} already holds a finished training run; evaluate it with `formtune eval {run}`, "
+                         "train again from scratch with --fresh, or pick another folder with --out")
 
 
 def default_data_dir(task: Task) -> Path:
@@ -42,18 +65,17 @@ def read_run_info(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def train_config(task: Task, overrides: dict[str, Any] | None = None) -> Any:
-    """The task's ``training:`` settings with ``overrides`` on top, as a TrainConfig."""
+def train_config(task: Task, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """The task's ``training:`` settings (checked when the task was loaded) with ``overrides`` on top."""
     from pydantic import ValidationError
 
-    from formtune.train_config import TrainConfig
-
+    settings = task.spec.training.model_dump(exclude_unset=True)
     try:
-        return TrainConfig(**{**task.spec.training, **(overrides or {})})
+        return TrainConfig(**{**settings, **(overrides or {})})
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise TaskError(f"{task.source}: field 'training.{field}': {err['msg']}") from None
+        raise UsageError(f"option {field}: {err['msg']}") from None
 
 
 def _train_in(run: Path, task: Task, data: Path, model: str | None, overrides: dict[str, Any] | None) -> None:
@@ -66,13 +88,18 @@ def _train_in(run: Path, task: Task, data: Path, model: str | None, overrides: d
 
 
 def train_task(task_file: Path, *, model: str | None = None, data: Path | None = None,
-               run: Path | None = None, overrides: dict[str, Any] | None = None, progress: bool = True) -> Path:
-    """Make the task's dataset if needed, fine-tune on it, and return the run folder."""
+               run: Path | None = None, overrides: dict[str, Any] | None = None, fresh: bool = False,
+               progress: bool = True) -> Path:
+    """Make the task's dataset if needed, fine-tune on it, and return the run folder.
+
+    The run folder defaults to ``runs/<task>``: rerunning after an interruption resumes there.
+    """
     task = load_task(task_file)
     train_config(task, overrides)  # a bad setting fails before any data is made
     data = data or default_data_dir(task)
+    run = run or default_run_dir(task)
+    claim_run(run, fresh=fresh)
     build_dataset(task, data, progress=progress)
-    run = run or new_run_dir(task)
     write_run_info(run, task_file, data, model)
     _train_in(run, task, data, model, overrides)
     return run
@@ -111,7 +138,7 @@ def eval_model(task_file: Path, *, model: str | None, adapter: Path | None, data
     data_dir = default_data_dir(task) if data_file is None else None
     if data_dir is not None:
         build_dataset(task, data_dir, progress=kwargs.get("progress", True))
-    run = run or new_run_dir(task)
+    run = run or Path("runs") / f"{task.name}-eval-{time.strftime('%Y%m%d-%H%M%S')}"
     write_run_info(run, task_file, data_dir, model, adapter)
     eval_run(run, data_file=data_file, **kwargs)
     return run
@@ -123,6 +150,7 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
 
     task = load_task(task_file)
     data, run = out / "data", out / "run"
+    claim_run(run, fresh=training_finished(run))  # a finished demo starts over; an interrupted one resumes
     timings: dict[str, float] = {}
 
     def step(name: str, began: float) -> None:
