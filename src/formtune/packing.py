@@ -70,6 +70,8 @@ def varlen_attention(
     scaling: float | None = None,
     dropout: float = 0.0,
     cu_seq_lens_q: Any = None,
+    sliding_window: int | None = None,
+    softcap: float | None = None,
     **kwargs: Any,
 ) -> tuple[Any, None]:
     """Causal attention within each packed row; ``query``/``key``/``value`` are ``(1, heads, tokens, dim)``.
@@ -85,7 +87,7 @@ def varlen_attention(
 
     if cu_seq_lens_q is None or query.shape[0] != 1:
         return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
-                                      **kwargs)  # fmt: skip
+                                      sliding_window=sliding_window, softcap=softcap, **kwargs)  # fmt: skip
     groups = query.shape[1] // key.shape[1]  # grouped-query attention: each key/value head serves `groups` heads
     if groups > 1:
         key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
@@ -95,8 +97,13 @@ def varlen_attention(
     rows = []
     for q, k, v in zip(query.split(lengths, 2), key.split(lengths, 2), value.split(lengths, 2), strict=True):
         n = q.shape[2]
-        future = torch.ones(n, n, dtype=torch.bool, device=q.device).triu_(1)
-        scores = torch.matmul(q, k.transpose(2, 3)).float().mul_(scale).masked_fill_(future, float("-inf"))
+        hidden = torch.ones(n, n, dtype=torch.bool, device=q.device).triu_(1)  # the future
+        if sliding_window and n > sliding_window:  # and, for sliding-window layers, the far past
+            hidden |= torch.ones_like(hidden).tril_(-sliding_window)
+        scores = torch.matmul(q, k.transpose(2, 3)).float().mul_(scale)
+        if softcap:  # Gemma 2's soft-capped attention logits
+            scores = torch.tanh(scores / softcap) * softcap
+        scores = scores.masked_fill_(hidden, float("-inf"))
         probs = torch.nn.functional.dropout(scores.softmax(-1).to(v.dtype), p=p, training=p > 0)
         rows.append(torch.matmul(probs, v))
     return torch.cat(rows, dim=2).transpose(1, 2).contiguous(), None
