@@ -50,8 +50,16 @@ def _lora_tensors(adapter_dir: Path) -> dict[str, torch.Tensor]:
 
 
 def test_train_writes_a_run_dir_and_changes_the_lora_weights(tiny_model: Path, tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    result = train(tiny_model, _rows(12), _rows(4), _config(), run)
+    import formtune.train as ft
+
+    made = []
+    make = ft._make_trainer
+    ft._make_trainer = lambda *a, **k: made.append(make(*a, **k)) or made[-1]  # keep the trainer to look inside
+    try:
+        run = tmp_path / "run"
+        result = train(tiny_model, _rows(12), _rows(4), _config(), run)
+    finally:
+        ft._make_trainer = make
 
     assert not result.interrupted
     for name in ("config.json", "train_metrics.json", "train_log.jsonl", "adapter/adapter_config.json"):
@@ -70,12 +78,19 @@ def test_train_writes_a_run_dir_and_changes_the_lora_weights(tiny_model: Path, t
     lora_b = {k: v for k, v in _lora_tensors(result.adapter_dir).items() if "lora_B" in k}
     assert lora_b and any(v.abs().sum() > 0 for v in lora_b.values())
 
-    # The adapter loads back, merges, and generates.
+    # The adapter loads back (merged) as exactly the model that was trained, not the base model.
     model, tokenizer = load_tuned(tiny_model, result.adapter_dir)
+    base, _ = load_tuned(tiny_model, None)
     assert tokenizer.padding_side == "left"
     prompt = tokenizer.apply_chat_template(
         _rows(1)[0]["messages"][:2], add_generation_prompt=True, return_tensors="pt", return_dict=True
     )
+    trained = made[0].model.eval()
+    with torch.no_grad():
+        expected = trained(**prompt).logits
+        tuned_logits, base_logits = model(**prompt).logits, base(**prompt).logits
+    torch.testing.assert_close(tuned_logits, expected, rtol=1e-4, atol=1e-4)
+    assert (tuned_logits - base_logits).abs().max() > 100 * (tuned_logits - expected).abs().max() + 1e-3
     out = model.generate(**prompt, max_new_tokens=3, do_sample=False)
     assert out.shape[1] > prompt["input_ids"].shape[1]
 
@@ -164,13 +179,14 @@ def smollm2_tokenizer():  # noqa: ANN201
     return AutoTokenizer.from_pretrained(folder)
 
 
-def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_tokenizer, tmp_path: Path) -> None:  # noqa: ANN001
+def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_tokenizer,  # noqa: ANN001
+                                                                        tmp_path: Path) -> None:
     """SFTTrainer's own dataset preparation, on SmolLM2's real chat template."""
     from datasets import Dataset
     from transformers import LlamaConfig, LlamaForCausalLM
     from trl import SFTConfig
 
-    from formtune.train import _trainer_class
+    from formtune.loss import trainer_class
 
     tok = smollm2_tokenizer
     assert "{% generation %}" not in tok.chat_template  # why prompt-completion is needed at all
@@ -179,7 +195,7 @@ def test_only_the_answer_and_its_end_of_turn_carry_labels_with_smollm2(smollm2_t
                        num_attention_heads=2, num_key_value_heads=1)  # fmt: skip
     args = SFTConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False,
                      completion_only_loss=True, max_length=1024)  # fmt: skip
-    trainer = _trainer_class()(
+    trainer = trainer_class()(
         model=LlamaForCausalLM(tiny),
         args=args,
         train_dataset=Dataset.from_list(to_prompt_completion(rows)),

@@ -16,6 +16,16 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def device() -> str:
+    """Where training runs: ``"cuda"`` when a CUDA device is present, else ``"cpu"``.
+
+    The trainer, the evaluator and the benchmarks all ask here, so one code path serves both.
+    """
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def _cpu_flags() -> set[str]:
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:

@@ -30,11 +30,17 @@ Stopping
     returns a :class:`TrainResult` with ``interrupted=True``; rerunning the same command resumes.
     A second Ctrl-C stops at once (the adapter is still saved from the weights in memory).
 
-Speed on CPU
-    The defaults are chosen for a small model on a laptop CPU: bf16 autocast where the CPU has
-    native bf16 (AMX / AVX512-BF16), no gradient checkpointing (a 135M model fits in memory
-    many times over and recomputation costs a third more time), batches grouped by length so
-    little time is spent on padding, and one torch thread per core.
+Speed (``benchmarks/train_throughput.py``; each lever's gain is in ``benchmarks/RESULTS.md``)
+    The defaults are chosen for a small model on a laptop CPU, and the same code runs on CUDA:
+
+    - bf16 where the hardware has it natively (CUDA, or a CPU with AMX / AVX512-BF16): the frozen
+      model is held in bf16 and autocast runs the LoRA matmuls in bf16 too; the LoRA weights and
+      their optimizer state stay float32 (``TrainConfig.resolved``, :func:`_no_input_casts`);
+    - packed batches: a batch's rows are laid end to end with no padding, and each row attends
+      only to itself (``formtune.packing``);
+    - only the answer's positions go through the 49k-wide LM head (``formtune.loss``);
+    - no gradient checkpointing (a 135M model fits in memory many times over and recomputation
+      costs a third more time), a fused AdamW, and one torch thread per core.
 """
 
 from __future__ import annotations
@@ -177,7 +183,7 @@ class _GracefulStop:
 # the run
 
 
-_RESUME_KEYS = ("lora_r", "lora_alpha", "target_modules", "batch_size", "grad_accum", "max_length", "seed")
+_RESUME_KEYS = ("lora_r", "lora_alpha", "target_modules", "batch_size", "grad_accum", "max_length", "packing", "seed")
 
 
 def _trim_log(log_path: Path, after_step: int) -> None:
@@ -265,7 +271,7 @@ def train(
     trainer = _make_trainer(model, tokenizer, train_rows, eval_rows, config, ckpt_dir, log_path)
 
     if last_ckpt is not None:
-        _trim_log(log_path, int(last_ckpt.name.rsplit("-", 1)[-1]))
+        _trim_log(log_path, _step_of(last_ckpt))
         from formtune.models import _say
 
         _say(f"resuming from {last_ckpt}")
@@ -289,76 +295,20 @@ def train(
 
     trainer.save_model(os.fspath(adapter_dir))  # a PEFT model saves only the adapter
     tokenizer.save_pretrained(adapter_dir)
-    if interrupted and trainer.state.global_step > 0 and _latest_step(ckpt_dir) < trainer.state.global_step:
-        try:  # the second Ctrl-C skipped the trainer's own checkpoint: write one now
+    saved = _step_of(_latest_checkpoint(ckpt_dir))
+    if interrupted and saved < trainer.state.global_step:
+        try:  # the second Ctrl-C skipped (or cut off) the trainer's own checkpoint: write one now
             trainer._save_checkpoint(trainer.model, trial=None)
         except Exception:  # pragma: no cover - a best effort; the adapter is already saved
             pass
 
     metrics = _summarise(trainer, train_metrics, elapsed, interrupted, config)
+    metrics["resumed_from_step"] = _step_of(last_ckpt)
     if eval_rows and not interrupted:
         evals = metrics["eval_losses"]
         metrics["eval_loss"] = evals[-1] if evals else trainer.evaluate()["eval_loss"]
     _write_json(run_dir / "train_metrics.json", metrics)
     return TrainResult(run_dir=run_dir, adapter_dir=adapter_dir, metrics=metrics, interrupted=interrupted)
-
-
-def _trainer_class() -> type:
-    """``SFTTrainer`` with a cheaper loss on CPU.
-
-    TRL's fused LM head scores only the completion positions on CUDA (Triton), but on CPU it
-    projects *every* position through the 49k-wide head in float32 tiles, which costs more than
-    the rest of the model.  Here, on CPU and in a single process, the backbone runs as usual and
-    only the hidden states whose next token is labelled go through the head: with completion-only
-    loss that is a fraction of the batch.  The loss is the same token-summed cross-entropy divided
-    by ``num_items_in_batch`` that TRL computes, and ``mean_token_accuracy`` is still logged.
-    Anything unusual (CUDA, several processes, logit soft-capping or scaling, ``return_outputs``)
-    takes TRL's own path.
-    """
-    import torch
-    import torch.nn.functional as F
-    from trl import SFTTrainer
-
-    class CompletionOnlySFTTrainer(SFTTrainer):
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
-            lm = self.accelerator.unwrap_model(model)
-            lm = lm.get_base_model() if hasattr(lm, "get_base_model") else lm
-            text_config = lm.config.get_text_config()
-            plain = (
-                not return_outputs
-                and self.accelerator.num_processes == 1
-                and next(lm.parameters()).device.type == "cpu"
-                and "labels" in inputs
-                and not any(
-                    getattr(text_config, k, None) not in (None, 1.0)
-                    for k in ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier")
-                )
-            )
-            if not plain:
-                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-
-            labels = inputs["labels"][:, 1:]
-            backbone_inputs = {k: v for k, v in inputs.items() if k != "labels"}
-            keep = labels != -100
-            # accelerate applies mixed precision by wrapping `model.forward`, which this path bypasses.
-            with self.accelerator.autocast():
-                hidden = lm.base_model(**backbone_inputs, use_cache=False).last_hidden_state[:, :-1]
-                logits = lm.get_output_embeddings()(hidden[keep]).float()
-            targets = labels[keep]
-            loss_sum = F.cross_entropy(logits, targets, reduction="sum")
-            n_valid = keep.sum()
-            denominator = num_items_in_batch if num_items_in_batch is not None else n_valid
-            loss = loss_sum / torch.as_tensor(denominator, device=loss_sum.device).clamp(min=1)
-
-            mode = "train" if self.model.training else "eval"
-            metrics = getattr(self, "_metrics", None)
-            if metrics is not None:
-                with torch.no_grad():
-                    correct = (logits.argmax(-1) == targets).sum()
-                metrics[mode]["mean_token_accuracy"].append((correct / n_valid.clamp(min=1)).item())
-            return loss
-
-    return CompletionOnlySFTTrainer
 
 
 def _checkpointing_arg(config_class: type) -> str:
@@ -378,12 +328,16 @@ def _make_trainer(
     ckpt_dir: Path,
     log_path: Path,
 ) -> Any:
-    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig
 
-    on_cpu = not torch.cuda.is_available()
+    from formtune import packing
+    from formtune.hardware import device
+    from formtune.loss import trainer_class
+
+    if config.packing:  # rows laid end to end, each attending only to itself (formtune.packing)
+        model.set_attn_implementation(packing.register())
     args = SFTConfig(
         output_dir=os.fspath(ckpt_dir),
         # optimisation
@@ -397,17 +351,18 @@ def _make_trainer(
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         gradient_accumulation_steps=config.grad_accum,
+        optim="adamw_torch_fused",  # one kernel for all LoRA tensors instead of ~10 small ops per tensor
         seed=config.seed,
-        # data
+        # data: rows are cut to max_length here; packed batches get their collator below
         max_length=config.max_length,
         completion_only_loss=True,
-        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        train_sampling_strategy="group_by_length" if config.group_by_length and not config.packing else "random",
         dataset_num_proc=None,
         dataloader_num_workers=0,
         # speed
         bf16=bool(config.bf16),
         fp16=False,
-        use_cpu=on_cpu,
+        use_cpu=device() == "cpu",
         **{_checkpointing_arg(SFTConfig): config.gradient_checkpointing},
         # bookkeeping
         logging_steps=config.logging_steps,
@@ -418,7 +373,9 @@ def _make_trainer(
         eval_strategy="epoch" if eval_rows else "no",
         report_to="none",
         disable_tqdm=False,
-        include_num_input_tokens_seen="non_padding",
+        # packed: every token but the filler row (<= packing.MULTIPLE - 1 per batch) is real; the pad id may be a
+        # real token (SmolLM2 pads with <|im_end|>), so "non_padding" would undercount
+        include_num_input_tokens_seen="all" if config.packing else "non_padding",
     )
     peft_config = LoraConfig(
         task_type="CAUSAL_LM",
@@ -427,10 +384,12 @@ def _make_trainer(
         lora_dropout=config.lora_dropout,
         target_modules=config.target_modules,
     )
+    collator = packing.PackedCollator(tokenizer.pad_token_id) if config.packing else None
     try:
-        return _trainer_class()(
+        trainer = trainer_class()(
             model=model,
             args=args,
+            data_collator=collator,
             train_dataset=Dataset.from_list(train_rows),
             eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
             processing_class=tokenizer,
@@ -438,20 +397,46 @@ def _make_trainer(
         )
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"cannot set up training: {str(exc).splitlines()[0]}") from exc
+    if config.bf16:
+        _no_input_casts(trainer.model)
+    return trainer
+
+
+def _no_input_casts(model: Any) -> None:
+    """Under bf16 autocast, switch off PEFT's cast of each LoRA input to the adapter's float32.
+
+    Autocast casts it straight back to bf16 for the matmul; with 7 adapted layers per block those
+    round trips were a fifth of a step on a CPU.  The numbers do not change.
+    """
+    from peft.tuners.lora import LoraLayer
+
+    for module in model.modules():
+        if isinstance(module, LoraLayer):
+            module.cast_input_dtype_enabled = False
 
 
 def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
+    """The newest *complete* checkpoint; half-written ones (a kill during a save) are deleted.
+
+    The Trainer writes ``trainer_state.json`` last, into the checkpoint folder itself, so a folder
+    without a readable one was cut off while saving and cannot be resumed from.
+    """
+    import shutil
+
     if not ckpt_dir.is_dir():
         return None
-    from transformers.trainer_utils import get_last_checkpoint
+    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()]
+    for folder in sorted(found, key=_step_of, reverse=True):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+            return folder
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)
+    return None
 
-    last = get_last_checkpoint(os.fspath(ckpt_dir))
-    return Path(last) if last else None
 
-
-def _latest_step(ckpt_dir: Path) -> int:
-    last = _latest_checkpoint(ckpt_dir)
-    return int(last.name.rsplit("-", 1)[-1]) if last else 0
+def _step_of(checkpoint: Path | None) -> int:
+    return int(checkpoint.name.rsplit("-", 1)[-1]) if checkpoint else 0
 
 
 def _check_resumable(config_path: Path, config: TrainConfig) -> None:

@@ -1,0 +1,114 @@
+"""What each speed lever of formtune's trainer gives: the same trainer with one lever switched off at a time.
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train_levers.py --data DIR [--steps 6] [--rounds 2]
+
+Every variant trains the default model on the same demo rows with the demo task's settings
+(batch 4) for ``--steps`` optimizer steps, in one process; the first step (warm-up) is not timed.
+The variants run in turn, round after round, so that a shared machine's changing load spreads
+over all of them; each line gives the tokens/s of every round and the mean's ratio to "all levers".
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _trl_loss(trainer: Any) -> None:
+    from trl import SFTTrainer
+
+    trainer.compute_loss = SFTTrainer.compute_loss.__get__(trainer)
+
+
+def _sdpa_block_mask(trainer: Any) -> None:
+    trainer.model.get_base_model().set_attn_implementation("sdpa")
+
+
+def _unfused_adamw(trainer: Any) -> None:
+    trainer.args.optim = "adamw_torch"
+
+
+def _peft_input_casts(trainer: Any) -> None:
+    for module in trainer.model.modules():
+        if hasattr(module, "cast_input_dtype_enabled"):
+            module.cast_input_dtype_enabled = True
+
+
+#: name -> (TrainConfig overrides, a change to the built trainer)
+VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
+    "all levers": ({}, None),
+    "float32 frozen model (bf16 autocast only)": ({"dtype": "float32"}, None),
+    "no bf16 at all": ({"bf16": False}, None),
+    "PEFT's input casts back on": ({}, _peft_input_casts),
+    "no packing (padded, length-grouped)": ({"packing": False}, None),
+    "packing, SDPA with a block-diagonal mask": ({}, _sdpa_block_mask),
+    "TRL's loss (full head, every position)": ({}, _trl_loss),
+    "gradient checkpointing": ({"gradient_checkpointing": True}, None),
+    "unfused AdamW": ({}, _unfused_adamw),
+}
+
+
+def run(name: str, rows: list[dict], steps: int, work: Path) -> float:
+    """Tokens/s of steps 2..``steps`` of one variant."""
+    import torch
+    import yaml
+    from transformers import TrainerCallback
+
+    from formtune.models import load_model
+    from formtune.train import _make_trainer, to_prompt_completion
+    from formtune.train_config import TrainConfig
+
+    overrides, change = VARIANTS[name]
+    training = yaml.safe_load((ROOT / "examples/support-ticket/task.yaml").read_text())["training"]
+    config = TrainConfig(**{**training, **overrides, "max_steps": steps, "save_steps": 10**6}).resolved()
+    torch.set_num_threads(config.threads)
+    model, tokenizer = load_model(None, for_training=True, dtype=config.dtype)
+    trainer = _make_trainer(model, tokenizer, to_prompt_completion(rows), None, config, work / "ckpt", work / "log")
+    if change:
+        change(trainer)
+
+    marks: list[tuple[float, int]] = []
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+            marks.append((time.perf_counter(), state.num_input_tokens_seen))
+
+    trainer.add_callback(Clock())
+    trainer.train()
+    (t0, n0), (t1, n1) = marks[0], marks[-1]
+    del trainer, model
+    gc.collect()
+    return (n1 - n0) / (t1 - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="a dataset folder (formtune generate ... --out DIR)")
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    from formtune.dataset import read_rows
+
+    rows = read_rows(args.data / "train.jsonl")
+    work = Path(tempfile.mkdtemp(prefix="formtune-levers-"))
+    results: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for _ in range(args.rounds):
+        for name in VARIANTS:
+            results[name].append(run(name, rows, args.steps, work))
+            print(f"  {name}: {results[name][-1]:.0f} tokens/s", flush=True)
+    best = sum(results["all levers"]) / args.rounds
+    for name, runs in results.items():
+        mean = sum(runs) / len(runs)
+        print(f"{name:45s} {' / '.join(f'{r:5.0f}' for r in runs)} tokens/s   all levers / this = {best / mean:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The completion-only loss: only the answer is scored, and only its positions reach the LM head.
+
+A batch arrives from TRL's collator with ``labels`` set to ``-100`` everywhere but the answer (the
+prompt, the padding, and in a packed batch the first token of every row).  The loss is the usual
+next-token cross-entropy: the hidden state at position ``t`` predicts the label at ``t + 1``.
+
+Why not TRL's own loss
+    TRL's fused LM head scores only the labelled positions on CUDA (a Triton kernel), but on a CPU
+    it projects *every* position through the 49k-wide head in float32 tiles and also computes the
+    entropy of each, which costs more than the rest of the model.  Here the backbone runs as
+    usual and only the hidden states whose next token is labelled go through the head: about half
+    of the demo's tokens.  The value is the same token-summed cross-entropy divided by
+    ``num_items_in_batch`` (the labelled tokens of the whole optimizer step) that TRL computes;
+    ``mean_token_accuracy`` is still logged.
+
+Anything unusual (several processes, logit soft-capping or scaling, ``return_outputs``) takes
+TRL's own path, which is also correct, only slower.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+IGNORE = -100
+
+#: Config fields that change the logits after the head; the plain path below does not apply them.
+_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier")
+
+
+def causal_lm(model: Any) -> Any:
+    """The ``...ForCausalLM`` inside a PEFT wrapper (or the model itself)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def plain_head(model: Any) -> bool:
+    """True when the logits are exactly ``lm_head(hidden)`` (no soft-capping or scaling)."""
+    text_config = causal_lm(model).config.get_text_config()
+    return not any(getattr(text_config, k, None) not in (None, 1.0) for k in _LOGIT_TRANSFORMS)
+
+
+def completion_logits(model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
+    """``(logits, targets)`` of the labelled positions only: ``logits[i]`` predicts ``targets[i]``.
+
+    ``inputs`` is a collated batch (padded with ``attention_mask``, or packed with ``position_ids``
+    and ``cu_seq_lens_*``) holding ``labels``.  The logits are float32 whatever the autocast.
+    """
+    lm = causal_lm(model)
+    labels = inputs["labels"][:, 1:]  # the label of position t + 1 ...
+    backbone_inputs = {k: v for k, v in inputs.items() if k != "labels"}
+    hidden = lm.base_model(**backbone_inputs, use_cache=False).last_hidden_state[:, :-1]  # ... is scored at t
+    keep = labels != IGNORE
+    return lm.get_output_embeddings()(hidden[keep]).float(), labels[keep]
+
+
+def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> tuple[Any, Any, Any]:
+    """``(loss, n_correct, n_labelled)``: summed cross-entropy over the answer tokens / ``num_items_in_batch``.
+
+    Without ``num_items_in_batch`` the sum is divided by this batch's own labelled tokens (a mean).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    logits, targets = completion_logits(model, inputs)
+    loss_sum = F.cross_entropy(logits, targets, reduction="sum")
+    n_labelled = targets.numel()
+    denominator = n_labelled if num_items_in_batch is None else num_items_in_batch
+    loss = loss_sum / torch.as_tensor(denominator, device=loss_sum.device).clamp(min=1)
+    with torch.no_grad():
+        n_correct = (logits.argmax(-1) == targets).sum()
+    return loss, n_correct, n_labelled
+
+
+def trainer_class() -> type:
+    """TRL's ``SFTTrainer`` with :func:`completion_loss` as its training loss (see the module docstring)."""
+    from trl import SFTTrainer
+
+    class CompletionOnlySFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
+            if return_outputs or self.accelerator.num_processes != 1 or not plain_head(model):
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            # accelerate applies mixed precision by wrapping `model.forward`, which this path bypasses.
+            with self.accelerator.autocast():
+                loss, n_correct, n_labelled = completion_loss(model, inputs, num_items_in_batch)
+            mode = "train" if model.training else "eval"
+            self._metrics[mode]["mean_token_accuracy"].append(n_correct.item() / max(n_labelled, 1))
+            return loss
+
+    return CompletionOnlySFTTrainer
