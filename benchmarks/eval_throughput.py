@@ -1,6 +1,6 @@
 """Evaluator generation vs a one-example-at-a-time ``model.generate`` loop, measured in one run.
 
-    python benchmarks/eval_throughput.py [N] [--variant base|tuned] [--adapter RUN/adapter]
+    python benchmarks/eval_throughput.py [N] [--variant base|tuned] [--adapter RUN/adapter] [--data DIR]
 
 Both arms decode the same N held-out prompts of the demo task (support-ticket) greedily with the
 default model. The plain arm is what a user writes first: float32 weights, one prompt at a time,
@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=16, help="held-out prompts to decode")
     parser.add_argument("--variant", choices=["base", "tuned"], default="base")
     parser.add_argument("--adapter", type=Path, help="LoRA adapter for --variant tuned")
+    parser.add_argument("--data", type=Path, help="an existing dataset folder of the task (default: generate one)")
     args = parser.parse_args()
 
     import torch
@@ -44,8 +45,10 @@ def main() -> None:
     from formtune.train import load_tuned
 
     task = load_task(TASK)
-    data = Path(tempfile.mkdtemp(prefix="eval-throughput-"))
-    build_dataset(task, data, progress=False)
+    data = args.data
+    if data is None:
+        data = Path(tempfile.mkdtemp(prefix="eval-throughput-"))
+        build_dataset(task, data, progress=False)
     examples = load_examples(data / "eval.jsonl", task)[: args.n]
     system = task.format.prompt(task) if args.variant == "base" else task.spec.instructions
     conversations = [chat_messages(system, e.input) for e in examples]
