@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,37 @@ from formtune.plugins import build_registry
 
 ACME = Path(__file__).parent / "fixtures" / "acme_plugin"
 PERSON = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+BUILTINS = ["json", "jsonschema"]
+
+
+def install(site: Path, name: str, module: str) -> Path:
+    """Lay out an installed distribution by hand (a module and a dist-info with one entry point in
+    the ``formtune`` group), as pip would; ``site`` then goes on ``sys.path`` or ``PYTHONPATH``."""
+    (site / f"formtune_{name}").mkdir(parents=True)
+    (site / f"formtune_{name}" / "__init__.py").write_text(module)
+    info = site / f"formtune_{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: formtune-{name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[formtune]\n{name} = formtune_{name}\n")
+    return site
+
+
+# Registers a validator under the name acme's validator already has.
+RIVAL = """
+from formtune import hookimpl, Metric
+from formtune.violations import Violation
+
+class Rival:
+    name = "acme-no-empty-strings"
+    formats = ()
+
+    def validate(self, value, task):
+        return []
+
+@hookimpl
+def register_validators(register):
+    register(Rival())
+"""
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +132,105 @@ def test_registering_the_wrong_type_is_a_clear_error(tmp_path):
                    "    register('not a metric')\n")
     with pytest.raises(PluginError, match="is not a Metric"):
         build_registry([bad])
+
+
+def test_two_entry_point_plugins_with_one_name_name_both(acme_site, tmp_path, monkeypatch):
+    rival = install(tmp_path / "site", "rival", RIVAL)
+    env = {"PYTHONPATH": f"{acme_site}{os.pathsep}{rival}"}
+    message = ("validator 'acme-no-empty-strings' is registered by both plugin 'acme' and plugin 'rival'; "
+               "disable one with FORMTUNE_DISABLE_PLUGINS")
+    clash = run_formtune("plugins", env=env)
+    assert clash.returncode == 2 and clash.stderr == f"ERROR: {message}\n"
+    validate = run_formtune("validate", "--schema", "s.json", "x.json", env=env)
+    assert validate.returncode == 2 and validate.stderr == f"ERROR: {message}\n"
+    disabled = run_formtune("plugins", "--json", env={**env, "FORMTUNE_DISABLE_PLUGINS": "rival"})
+    assert disabled.returncode == 0, disabled.stderr
+    assert [p["name"] for p in json.loads(disabled.stdout)["plugins"]] == ["acme", *BUILTINS]
+
+    monkeypatch.syspath_prepend(str(acme_site))
+    monkeypatch.syspath_prepend(str(rival))
+    with pytest.raises(PluginError) as err:
+        build_registry()
+    assert str(err.value) == message
+
+
+def test_the_allow_list_loads_only_the_named_plugins(acme_site, tmp_path):
+    env = {"PYTHONPATH": str(acme_site)}
+
+    def loaded(value: str) -> list[str]:
+        listed = run_formtune("plugins", "--json", env={**env, "FORMTUNE_PLUGINS": value})
+        assert listed.returncode == 0, listed.stderr
+        return [p["name"] for p in json.loads(listed.stdout)["plugins"]]
+
+    assert loaded("json,jsonschema") == BUILTINS
+    assert loaded(" jsonschema , json ") == BUILTINS
+    assert loaded("acme,json,jsonschema") == ["acme", *BUILTINS]
+    unknown = run_formtune("plugins", env={**env, "FORMTUNE_PLUGINS": "json,nope"})
+    assert unknown.returncode == 2
+    assert unknown.stderr == "ERROR: FORMTUNE_PLUGINS names nope, which is not installed " \
+                             "(installed: acme, json, jsonschema)\n"
+    # A plugin left out is not there for tasks either: here the format itself is gone.
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(PERSON))
+    doc = tmp_path / "d.json"
+    doc.write_text('{"name": "x"}')
+    no_json = run_formtune("validate", "--schema", str(schema), str(doc), env={**env, "FORMTUNE_PLUGINS": "jsonschema"})
+    assert no_json.returncode == 2 and "no format named 'json'" in no_json.stderr
+    # Local plugin files are loaded whatever the allow-list says.
+    local = tmp_path / "local.py"
+    local.write_text("")
+    with_file = run_formtune("--plugin", str(local), "plugins", "--json", env={**env, "FORMTUNE_PLUGINS": "json"})
+    assert [p["name"] for p in json.loads(with_file.stdout)["plugins"]] == ["json", str(local)]
+
+
+def test_metrics_of_two_plugins_with_one_name_are_told_apart(tmp_path):
+    files = []
+    for name, value in (("one", 0.25), ("two", 0.75)):
+        files.append(tmp_path / f"{name}.py")
+        files[-1].write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
+                             f"    register(Metric('score', lambda a: {value}))\n")
+    registry = build_registry(files)
+    assert {name: m.score(None) for name, m in registry.metrics.items()} == {
+        f"{files[0]}:score": 0.25, f"{files[1]}:score": 0.75}
+    assert registry.owners[("metrics", f"{files[1]}:score")] == str(files[1])
+
+
+def test_plugins_add_commands_but_cannot_redefine_one(tmp_path):
+    hello = install(tmp_path / "a", "hello", """
+import click
+from formtune import hookimpl
+
+@hookimpl
+def register_commands(cli):
+    @cli.command()
+    @click.argument("name")
+    def hello(name):
+        \"\"\"Say hello.\"\"\"
+        click.echo(f"hello {name}")
+""")
+    result = run_formtune("hello", "Ada", env={"PYTHONPATH": str(hello)})
+    assert result.returncode == 0 and result.stdout == "hello Ada\n"
+    assert "Say hello." in run_formtune("--help", env={"PYTHONPATH": str(hello)}).stdout
+
+    thief = install(tmp_path / "b", "thief", """
+import click
+from formtune import hookimpl
+
+@hookimpl
+def register_commands(cli):
+    @cli.command()
+    def validate():
+        click.echo("mine now")
+""")
+    stolen = run_formtune("validate", env={"PYTHONPATH": str(thief)})
+    assert stolen.returncode == 2
+    assert stolen.stderr == ("ERROR: plugin 'thief' redefines the command 'validate'; disable it with "
+                             "FORMTUNE_DISABLE_PLUGINS\n")
+
+
+def test_a_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):
+    broken = install(tmp_path / "site", "broken", "raise RuntimeError('boom')\n")
+    result = run_formtune("plugins", env={"PYTHONPATH": str(broken)})
+    assert result.returncode == 2
+    assert result.stderr == "ERROR: plugin 'broken' (formtune_broken) failed to import: boom\n"
+    assert run_formtune("plugins", env={"PYTHONPATH": str(broken), "FORMTUNE_DISABLE_PLUGINS": "broken"}).returncode == 0
