@@ -1,0 +1,99 @@
+"""The Python API as README.md shows it, run top to bottom (on the tiny model standing in for
+the default one)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from formtune.api import render_instances, sample_instances, validate_files
+from formtune.errors import SamplingError, UsageError
+from formtune.scaffold import scaffold_task
+from formtune.schema.compile import compile_schema, violations
+
+
+def test_the_readme_loop(tmp_path, monkeypatch, tiny_default_cache):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FORMTUNE_CACHE", str(tiny_default_cache))  # the "default model" is the tiny one
+    task_file = scaffold_task("people", Path("people"))
+    task_file.write_text(task_file.read_text().replace("train: 300", "train: 12").replace("eval: 60", "eval: 3")
+                         + "training: {max_steps: 2, batch_size: 4, lora_r: 2, threads: 1, bf16: false}\n")
+
+    # -- as in README.md ---------------------------------------------------------------------
+    from formtune.dataset import build_dataset
+    from formtune.task import load_task
+
+    task = load_task("people/task.yaml")
+    summary = build_dataset(task, Path("data/people"))
+    assert summary.accepted == {"eval": 3, "train": 12}
+    assert isinstance(summary.rejected, Counter) and summary.rejected.most_common(3) == []
+    instances = sample_instances(Path("people/schema.json"), n=3, seed=1)
+    validator = compile_schema(json.loads(Path("people/schema.json").read_text()))
+    assert len(instances) == 3 and all(violations(validator, i) == [] for i in instances)
+
+    from formtune.report import write_report
+    from formtune.runs import eval_run, train_task
+
+    run = train_task(Path("people/task.yaml"))
+    report = eval_run(run)
+    page = write_report(run)
+    # ----------------------------------------------------------------------------------------
+
+    assert run == Path("runs") / "people"
+    assert (run / "adapter" / "adapter_config.json").is_file()
+    assert json.loads((run / "train_metrics.json").read_text())["global_step"] == 2
+    assert list(report["variants"]) == ["base", "base+constrained", "tuned", "tuned+constrained"]
+    assert json.loads((run / "metrics.json").read_text()) == report
+    assert {p.name for p in (run / "predictions").iterdir()} == {f"{v}.jsonl" for v in report["variants"]}
+    assert all(scores["n"] == 3 for scores in report["variants"].values())
+    assert page == run / "report.html" and page.is_file()
+
+
+def test_sample_instances_are_valid_and_seeded(tmp_path):
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "object", "properties": {"n": {"type": "integer", "minimum": 3}},
+                                  "required": ["n"], "additionalProperties": False}))
+    first = sample_instances(schema, n=20, seed=5)
+    assert first == sample_instances(schema, n=20, seed=5) != sample_instances(schema, n=20, seed=6)
+    assert all(set(i) == {"n"} and isinstance(i["n"], int) and i["n"] >= 3 for i in first)
+    assert render_instances(schema, 2, seed=5) == [json.dumps(i) for i in first[:2]]
+    assert sample_instances(schema, n=0) == []
+
+
+def test_sample_instances_check_what_a_generator_makes(tmp_path):
+    from formtune.plugins import build_registry
+    import formtune.plugins
+
+    plugin = tmp_path / "careless.py"
+    plugin.write_text("from formtune import hookimpl, Draft\n"
+                      "class Careless:\n    name = 'careless'\n"
+                      "    def draft(self, task, *, seed, index):\n        return Draft(output={'n': 'x'})\n"
+                      "@hookimpl\ndef register_generators(register):\n    register(Careless())\n")
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"properties": {"n": {"type": "integer"}}}))
+    formtune.plugins.add_local_plugins([plugin])
+    try:
+        with pytest.raises(SamplingError, match=r"generator 'careless' made an invalid instance: .* at /n"):
+            sample_instances(schema, n=1, generator="careless")
+    finally:
+        formtune.plugins._local_files.remove(plugin)
+    assert "careless" not in build_registry().generators
+
+
+def test_validate_files_reports_each_file(tmp_path):
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "object", "required": ["id"]}))
+    good, bad, fenced = tmp_path / "good.json", tmp_path / "bad.json", tmp_path / "fenced.json"
+    good.write_text('{"id": 1}')
+    bad.write_text("{}")
+    fenced.write_text('```json\n{"id": 1}\n```')
+    results = validate_files(schema, [good, bad, fenced])
+    assert [(r.file, r.valid) for r in results] == [(str(good), True), (str(bad), False), (str(fenced), False)]
+    assert results[1].to_dict() == {"file": str(bad), "valid": False,
+                                    "errors": [{"path": "", "message": "'id' is a required property"}]}
+    assert not validate_files(schema, [fenced], lenient=True)[0].valid  # lenient successes are never valid
+    with pytest.raises(UsageError, match="missing.json: cannot read"):
+        validate_files(schema, [tmp_path / "missing.json"])
