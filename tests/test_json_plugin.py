@@ -104,3 +104,40 @@ def test_violations_are_values_with_json_pointers(tmp_path):
                                   "properties": {"a/b": {"type": "integer"}, "a": {"type": "string"}}}))
     checked = check('{"a/b": "x"}', Task.from_schema(schema))
     assert [(v.path, v.kind) for v in checked.violations] == [("", "schema:required"), ("/a~1b", "schema:type")]
+
+
+# -- the format's contract: render, canonical form, fields, constraint ----------------------------
+
+VALUES = [{"name": "Ada", "tags": ["x", "ü"], "n": 1.5, "ok": True, "none": None}, [], {}, "s", 0, [[{"a": []}]]]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_parse_gives_back_what_render_wrote(value):
+    text = FMT.render(value)
+    checked = FMT.parse(text)
+    assert checked.parsed and checked.value == value and checked.violations == []
+    assert "\n" not in text and "ü" in FMT.render(["ü"])  # one line, no \\u escapes
+
+
+def test_canonical_form_ignores_key_order_and_int_float():
+    assert FMT.canonical(FMT.parse('{"b": 1, "a": [2, {"d": 3, "c": 4}]}').value) == \
+        FMT.canonical({"a": [2.0, {"c": 4, "d": 3.0}], "b": 1.0})
+    assert FMT.canonical([1, 2]) != FMT.canonical([2, 1])
+    assert FMT.canonical({"a": "1"}) != FMT.canonical({"a": 1})
+    assert FMT.canonical({"a": None}) != FMT.canonical({})
+
+
+def test_fields_are_json_pointer_leaves():
+    assert FMT.fields({"a": {"b/c": 1, "d~": [True, None]}, "e": {}, "f": []}) == {
+        ("/a/b~1c", "1.0"), ("/a/d~0/0", "True"), ("/a/d~0/1", "None"), ("/e", "{}"), ("/f", "[]")}
+    assert FMT.fields(3) == {("", "3.0")}
+
+
+def test_the_constraint_is_the_task_schema(tmp_path):
+    from outlines.types import JsonSchema
+
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "object", "properties": {"a": {"enum": [1, 2]}}, "required": ["a"]}))
+    task = Task.from_schema(schema)
+    constraint = FMT.constraint(task)
+    assert isinstance(constraint, JsonSchema) and json.loads(constraint.schema) == task.schema
