@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from formtune.check import check
-from formtune.contrib import Attempt
+from formtune.contrib import Attempt, Format
 from formtune.evaluate import EvalExample, Variant, evaluate
 from formtune.metrics import CORE_METRICS
 from formtune.plugins import build_registry
 from formtune.task import Task, load_task
+from formtune.violations import Checked
 
 DATA = Path(__file__).parent / "data"
 ADA = {"name": "Ada", "email": "ada@example.org"}
@@ -217,3 +219,30 @@ def test_variants_get_their_own_prompts(person, tiny_model, tmp_path, scripted_c
     assert short[0] == {"role": "system", "content": person.spec.instructions}
     assert full[1] == short[1] == {"role": "user", "content": "Hi, I'm Ada"}
     assert '"required": ["name", "email"]' in full[0]["content"]
+
+
+class _Lists(Format):
+    """A format whose values may have no fields at all: a list's fields are its items."""
+
+    name = "lists"
+
+    def fields(self, value):
+        return {(str(i), repr(v)) for i, v in enumerate(value)}
+
+
+def list_field_scores(pred: list, gold: list) -> list[float | None]:
+    attempt = Attempt("input", Checked(text=repr(pred), value=pred, parsed=True), gold,
+                      SimpleNamespace(format=_Lists()))
+    return [CORE_METRICS[m].score(attempt) for m in ("field_precision", "field_recall", "field_f1")]
+
+
+def test_field_scores_when_a_format_gives_no_fields():
+    assert list_field_scores(["a"], []) == [0.0, 0.0, 0.0]
+    assert list_field_scores([], ["a"]) == [0.0, 0.0, 0.0]
+    assert list_field_scores(["a", "c"], ["a", "b"]) == [0.5, 0.5, 0.5]
+
+
+@pytest.mark.xfail(strict=True, reason="metrics._field_scores (src/formtune/metrics.py) gives recall 1 but precision 0, "
+                   "so F1 0, when nothing is expected and nothing emitted")
+def test_nothing_expected_and_nothing_emitted_is_a_perfect_score():
+    assert list_field_scores([], []) == [1.0, 1.0, 1.0]
