@@ -49,17 +49,17 @@ class Group:
     functions: dict[str, list[str]] = field(default_factory=dict)  # module -> function patterns
 
 
-GROUPS = [
+GROUPS = [  # cheapest first
+    Group("metrics", ["src/formtune/metrics.py"], ["tests/test_metrics.py"]),
     Group("validation", ["src/formtune/check.py", "src/formtune/schema/compile.py", "plugins/formtune_json/format.py"],
           ["tests/test_json_plugin.py", "tests/test_metrics.py", "tests/test_api.py::test_validate_files_reports_each_file",
            "tests/test_toy_format.py::test_the_format_checks_its_own_documents"]),
-    Group("metrics", ["src/formtune/metrics.py"], ["tests/test_metrics.py"]),
-    Group("dataset", ["src/formtune/dataset.py"], ["tests/test_dataset.py", "tests/test_templates.py", "tests/test_api.py"]),
-    Group("training data and loss", ["src/formtune/train.py", "src/formtune/*loss*.py"], ["tests/test_train*.py"],
-          functions={"src/formtune/train.py": ["to_prompt_completion", "<compute_loss>"]}),
+    Group("plugin registry", ["src/formtune/plugins.py"], ["tests/test_plugins.py", "tests/test_task.py"]),
     Group("sampler check", ["src/formtune/schema/sampler.py"], ["tests/test_sampler.py"],
           functions={"src/formtune/schema/sampler.py": ["SchemaSampler.sample"]}),
-    Group("plugin registry", ["src/formtune/plugins.py"], ["tests/test_plugins.py", "tests/test_task.py"]),
+    Group("dataset", ["src/formtune/dataset.py"], ["tests/test_dataset.py", "tests/test_templates.py"]),
+    Group("training data and loss", ["src/formtune/train.py", "src/formtune/*loss*.py"], ["tests/test_train*.py"],
+          functions={"src/formtune/train.py": ["to_prompt_completion", "<compute_loss>"]}),
 ]
 
 
@@ -172,30 +172,33 @@ def main() -> None:
     if not MUTMUT.exists():
         sys.exit(f"mutmut is not installed in this environment: {sys.executable} -m pip install mutmut")
 
-    by_module: dict[str, Counter[str]] = defaultdict(Counter)
-    survivors: list[tuple[str, str]] = []
+    total = killed = 0
     for group in GROUPS:
         if args.only and group.name not in args.only:
             continue
         statuses = run_group(group, args.work, args.max_children)
         folder = args.work / re.sub(r"\W+", "-", group.name)
-        for name, status in sorted(statuses.items(), key=lambda kv: _natural(kv[0])):
-            module = name.split(".x_")[0].split(".xǁ")[0]
-            by_module[module][status] += 1
-            if status not in KILLED:
-                survivors.append((f"{name} ({status})", diff_of(folder, name)))
+        k, n = report(folder, statuses)
+        total, killed = total + n, killed + k
+    print(f"\nmutation score: {killed}/{total} = {killed / total if total else 0:.3f}")
 
-    total = killed = 0
-    print("\nmodule                                   killed / mutants   score   (other outcomes)")
+
+def report(folder: Path, statuses: dict[str, str]) -> tuple[int, int]:
+    """Print the score of each module of one group and its survivors; return (killed, mutants)."""
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors = []
+    for name, status in sorted(statuses.items(), key=lambda kv: _natural(kv[0])):
+        by_module[name.split(".x_")[0].split(".xǁ")[0]][status] += 1
+        if status not in KILLED:
+            survivors.append(f"  {name} ({status})\n      {diff_of(folder, name)}")
+    killed = total = 0
     for module, counts in sorted(by_module.items()):
         n, k = sum(counts.values()), sum(counts[s] for s in KILLED)
         total, killed = total + n, killed + k
         others = ", ".join(f"{s}: {c}" for s, c in counts.items() if s not in KILLED)
-        print(f"{module:40s} {k:6d} / {n:<7d}  {k / n:6.1%}   {others}")
-    print(f"\nsurvivors ({len(survivors)}):")
-    for name, diff in survivors:
-        print(f"  {name}\n      {diff}")
-    print(f"\nmutation score: {killed}/{total} = {killed / total if total else 0:.3f}")
+        print(f"  {module:38s} {k:5d} killed of {n:<5d} {k / n:6.1%}   {others}")
+    print("\n".join(survivors), flush=True)
+    return killed, total
 
 
 def _natural(name: str) -> tuple[str, int]:
