@@ -133,11 +133,17 @@ def test_fields_are_json_pointer_leaves():
     assert FMT.fields(3) == {("", "3.0")}
 
 
-def test_the_constraint_is_the_task_schema(tmp_path):
-    from outlines.types import JsonSchema
+def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
+    import re
+
+    from outlines.types.dsl import to_regex
 
     schema = tmp_path / "s.json"
-    schema.write_text(json.dumps({"type": "object", "properties": {"a": {"enum": [1, 2]}}, "required": ["a"]}))
-    task = Task.from_schema(schema)
-    constraint = FMT.constraint(task)
-    assert isinstance(constraint, JsonSchema) and json.loads(constraint.schema) == task.schema
+    schema.write_text(json.dumps({"type": "object", "properties": {"a": {"enum": [1, 2]}, "b": {"type": "string"}},
+                                  "required": ["a", "b"], "additionalProperties": False}))
+    language = re.compile(to_regex(FMT.constraint(Task.from_schema(schema))))
+    assert language.fullmatch(FMT.render({"a": 1, "b": "x"}))  # what the model was trained to write
+    assert language.fullmatch('{"a":2,"b":""}')
+    assert not language.fullmatch(FMT.render({"a": 3, "b": "x"}))  # outside the schema
+    assert not language.fullmatch(FMT.render({"b": "x"}))
+    assert not language.fullmatch(json.dumps({"a": 1, "b": "x"}, indent=2))  # newlines are not trained on

@@ -242,3 +242,58 @@ def test_a_plugin_both_allowed_and_disabled_is_not_called_missing():
     result = run_formtune("plugins", "--json", env={"FORMTUNE_PLUGINS": "json,jsonschema",
                                                     "FORMTUNE_DISABLE_PLUGINS": "json"})
     assert "not installed" not in result.stderr
+
+
+def test_the_registry_describes_each_plugin_and_format():
+    registry = build_registry()
+    rows = {row["name"]: row for row in registry.describe()}
+    assert rows["json"] == {"name": "json", "formats": ["json"], "validators": [], "generators": [], "metrics": [],
+                            "task_options": []}
+    assert rows["jsonschema"]["validators"] == ["json-schema"] and rows["jsonschema"]["generators"] == ["schema-sampler"]
+    [json_format] = [f for f in registry.describe_formats() if f["name"] == "json"]
+    assert json_format == {"name": "json", "plugin": "json", "schema_language": "JSON Schema",
+                           "validators": ["json-schema"], "generator": "schema-sampler", "metrics": []}
+    with pytest.raises(PluginError, match=r"no validator named 'nope' \(available: .*json-schema"):
+        registry.get("validators", "nope")
+    with pytest.raises(PluginError, match=r"no task option named 'x' \(available: none\)"):
+        registry.get("task_options", "x")
+
+
+def test_local_plugin_files_that_cannot_load_are_named(tmp_path):
+    with pytest.raises(PluginError, match=f"--plugin {tmp_path / 'missing.py'}: no such file"):
+        build_registry([tmp_path / "missing.py"])
+    broken = tmp_path / "broken.py"
+    broken.write_text("import nothing_of_that_name\n")
+    with pytest.raises(PluginError, match=f"--plugin {broken}: failed to import: No module named"):
+        build_registry([broken])
+    unnamed = tmp_path / "unnamed.py"
+    unnamed.write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
+                       "    register(Metric('', lambda a: 1.0))\n")
+    with pytest.raises(PluginError, match=f"plugin '{unnamed}' registered a Metric without a name"):
+        build_registry([unnamed])
+
+
+def test_commands_from_plugins_in_process(tmp_path):
+    import click
+
+    plugin = tmp_path / "cmds.py"
+    plugin.write_text("import click\nfrom formtune import hookimpl\n@hookimpl\ndef register_commands(cli):\n"
+                      "    @cli.command()\n    def hello():\n        click.echo('hi')\n")
+    group = click.Group(commands={"validate": click.Command("validate")})
+    build_registry([plugin]).add_commands(group)
+    assert set(group.commands) == {"validate", "hello"}
+    again = click.Group(commands={"hello": click.Command("hello")})
+    with pytest.raises(PluginError, match=f"plugin '{plugin}' redefines the command 'hello'"):
+        build_registry([plugin]).add_commands(again)
+
+
+def test_get_registry_is_built_once_per_environment(monkeypatch):
+    from formtune.plugins import get_registry
+
+    first = get_registry()
+    assert get_registry() is first
+    monkeypatch.setenv("FORMTUNE_DISABLE_PLUGINS", "jsonschema")
+    other = get_registry()
+    assert other is not first and other.plugins == ["json"]
+    monkeypatch.delenv("FORMTUNE_DISABLE_PLUGINS")
+    assert get_registry() is first
