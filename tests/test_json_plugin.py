@@ -147,3 +147,41 @@ def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
     assert not language.fullmatch(FMT.render({"a": 3, "b": "x"}))  # outside the schema
     assert not language.fullmatch(FMT.render({"b": "x"}))
     assert not language.fullmatch(json.dumps({"a": 1, "b": "x"}, indent=2))  # newlines are not trained on
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"a": NaN}', "NaN is not valid JSON"), ("[-Infinity]", "-Infinity is not valid JSON"),
+    ("-1e400", "number -1e400 is too large"), ('{"a": 1, "a": 2}', "key 'a' is repeated in one object"),
+    ("[" * 5000 + "]" * 5000, "nested too deeply")])
+def test_strict_parse_errors_say_what_is_wrong(text, message):
+    [violation] = FMT.parse(text).violations
+    assert violation.path == "" and violation.message.startswith("not a single JSON document: ")
+    assert message in violation.message
+
+
+def test_lenient_extraction_skips_what_does_not_parse():
+    assert FMT.parse('```json\n{bad}\n```\nso: {"a": 1}', lenient=True).value == {"a": 1}
+    assert FMT.parse('```\n[1]\n```', lenient=True).value == [1]
+    assert FMT.parse('{"a": [} then ["x"]', lenient=True).value == ["x"]
+    nothing = FMT.parse("no document here {", lenient=True)
+    assert not nothing.parsed and not nothing.lenient and nothing.violations[0].kind == "parse"
+    assert FMT.parse('{"a": 1}', lenient=True).lenient is False  # a strict success is not lenient
+
+
+def test_schema_edge_cases(tmp_path):
+    assert violations(compile_schema(True), {"x": 1}) == []
+    assert len(violations(compile_schema(False), 1)) == 1
+    v = compile_schema({"properties": {"a~b": {"type": "integer"}, "c": {"items": {"type": "integer"}}}})
+    assert [x.path for x in violations(v, {"a~b": "x", "c": [1, "y"]})] == ["/a~0b", "/c/1"]
+    with pytest.raises(SchemaError, match=r"^invalid schema at /properties/a: "):
+        compile_schema({"properties": {"a": {"type": "nope"}}})
+    # References inside data keywords are data, not references.
+    compile_schema({"default": {"$ref": "https://example.com/x.json"}, "enum": [{"$ref": "https://example.com/y"}],
+                    "const": {"$ref": "https://example.com/z"}, "examples": [{"$ref": "https://example.com/w"}]})
+    (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
+    by_uri = compile_schema({"properties": {"p": {"$ref": (tmp_path / "money.json").as_uri()}}})
+    assert violations(by_uri, {"p": "x"}) and not violations(by_uri, {"p": 1})
+    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p cannot be resolved offline"):
+        compile_schema({"properties": {"p": {"$ref": "money.json"}}})  # relative, and no folder to look in
+    with pytest.raises(SchemaError, match=r"\$ref 'other.json' at /properties/p cannot be resolved offline"):
+        compile_schema({"properties": {"p": {"$ref": "other.json"}}}, base_dir=tmp_path)
