@@ -57,7 +57,8 @@ GROUPS = [  # cheapest first
     Group("plugin registry", ["src/formtune/plugins.py"], ["tests/test_plugins.py", "tests/test_task.py"]),
     Group("sampler check", ["src/formtune/schema/sampler.py"], ["tests/test_sampler.py"],
           functions={"src/formtune/schema/sampler.py": ["SchemaSampler.sample"]}),
-    Group("dataset", ["src/formtune/dataset.py"], ["tests/test_dataset.py", "tests/test_templates.py"]),
+    Group("dataset", ["src/formtune/dataset.py"], ["tests/test_dataset.py", "tests/test_templates.py",
+                                                 "tests/test_api.py::test_a_rerun_with_a_bigger_target_continues_the_same_streams"]),
     Group("training data and loss", ["src/formtune/train.py", "src/formtune/*loss*.py"], ["tests/test_train*.py"],
           functions={"src/formtune/train.py": ["to_prompt_completion", "<compute_loss>"]}),
 ]

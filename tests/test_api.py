@@ -97,3 +97,29 @@ def test_validate_files_reports_each_file(tmp_path):
     assert not validate_files(schema, [fenced], lenient=True)[0].valid  # lenient successes are never valid
     with pytest.raises(UsageError, match="missing.json: cannot read"):
         validate_files(schema, [tmp_path / "missing.json"])
+
+
+def test_a_rerun_with_a_bigger_target_continues_the_same_streams(tmp_path):
+    from formtune.dataset import build_dataset, read_rows
+    from formtune.task import load_task
+
+    data = Path(__file__).parent / "data"
+    (tmp_path / "person.schema.json").write_text((data / "person.schema.json").read_text())
+    task_file = tmp_path / "task.yaml"
+    text = (data / "person.task.yaml").read_text().replace("age: 36}", "age: 3}")  # the example is invalid
+    task_file.write_text(text.replace("train: 40", "train: 5").replace("eval: 10", "eval: 2"))
+    first = build_dataset(load_task(task_file), tmp_path / "grown", progress=False)
+    assert first.accepted == {"eval": 2, "train": 5} and first.resumed == {"eval": 0, "train": 0}
+    assert first.rejected == Counter({"invalid: schema:minimum at /age": 1})
+    with (tmp_path / "grown" / "train.jsonl").open("a") as fh:
+        fh.write('{"torn": ')  # a row cut short by a kill
+    task_file.write_text(text.replace("train: 40", "train: 12").replace("eval: 10", "eval: 3"))
+    grown = build_dataset(load_task(task_file), tmp_path / "grown", progress=False)
+    assert grown.resumed == {"eval": 2, "train": 5} and grown.accepted == {"eval": 3, "train": 12}
+    assert grown.rejected == first.rejected  # the example is not tried again
+    fresh = build_dataset(load_task(task_file), tmp_path / "fresh", progress=False)
+    for split in ("train", "eval"):
+        assert read_rows(tmp_path / "grown" / f"{split}.jsonl") == read_rows(tmp_path / "fresh" / f"{split}.jsonl")
+    summary = json.loads((tmp_path / "grown" / "summary.json").read_text())
+    assert summary == {"folder": str(tmp_path / "grown"), "accepted": {"eval": 3, "train": 12},
+                       "rejected": {"invalid: schema:minimum at /age": 1}, "resumed": {"eval": 2, "train": 5}}
