@@ -16,7 +16,9 @@ path), and mutmut runs there with ``process_isolation = forkserver``: forking a 
 imported torch hangs, so mutmut forks each mutant from a server that has only imported the
 tests. What mutmut cannot mutate: code at module level (``CORE_METRICS``' lambdas, module
 constants) and decorated functions; a function nested in another is mutated as part of it
-(``compute_loss`` inside ``_trainer_class``). Tests that run ``formtune`` in a subprocess import
+(``compute_loss`` inside ``_trainer_class``). mutmut switches a mutant on when its function is
+called, so a mutation in code that runs only at import never takes effect: each survivor is
+therefore applied to the source and the group's tests run once more on it ("killed on recheck"). Tests that run ``formtune`` in a subprocess import
 the unmutated package, so only in-process tests kill mutants.
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -36,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
-KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+KILLED = {"killed", "timeout", "caught by type check", "segfault", "killed on recheck"}
 
 
 @dataclass
@@ -136,8 +139,9 @@ def prepare(group: Group, work: Path) -> tuple[Path, list[str], list[str]]:
 
 
 def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
-    """Run mutmut for one group; the status of each of its mutants, by mutant name."""
+    """Run mutmut for one group, then recheck its survivors; the status of each mutant by name."""
     folder, modules, selected = prepare(group, work)
+    tests = expand(group.tests)
     began = time.perf_counter()
     done = subprocess.run([str(MUTMUT), "run", "--max-children", str(children), *selected], cwd=folder,
                           capture_output=True, text=True)
@@ -149,11 +153,36 @@ def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
         name, _, status = line.strip().rpartition(": ")
         if name and (not selected or any(fnmatch.fnmatch(name, p) for p in selected)):
             statuses[name] = status
+    for name, status in statuses.items():
+        if status not in KILLED and recheck(folder, name, tests):
+            statuses[name] = "killed on recheck"
     print(f"[{group.name}] {len(statuses)} mutants in {time.perf_counter() - began:.0f} s "
           f"(mutmut exit {done.returncode}; log: {log})", flush=True)
     if not statuses:
         print(done.stdout[-3000:] + done.stderr[-3000:], file=sys.stderr)
     return statuses
+
+
+def recheck(folder: Path, name: str, tests: list[str]) -> bool:
+    """Apply one surviving mutant to the scratch source and run the group's tests on it plainly.
+
+    mutmut switches mutants on at call time, so a mutation in code that only runs at import
+    (a closure made by a module-level call, such as ``metrics._field``) is never switched on; the
+    plain run sees it. True when the tests fail on the mutant.
+    """
+    module = folder / "src" / (name.split(".x_")[0].split(".xǁ")[0].replace(".", "/") + ".py")
+    original = module.read_text()
+    try:
+        if subprocess.run([str(MUTMUT), "apply", name], cwd=folder, capture_output=True).returncode:
+            return False
+        env = {**os.environ, "PYTHONPATH": str(folder / "src")}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                              cwd=folder, env=env, capture_output=True, timeout=900)
+        return done.returncode in (1, 2)  # tests failed, or the mutant broke collection
+    except subprocess.TimeoutExpired:
+        return True
+    finally:
+        module.write_text(original)
 
 
 def diff_of(folder: Path, name: str) -> str:
