@@ -185,3 +185,33 @@ def test_schema_edge_cases(tmp_path):
         compile_schema({"properties": {"p": {"$ref": "money.json"}}})  # relative, and no folder to look in
     with pytest.raises(SchemaError, match=r"\$ref 'other.json' at /properties/p cannot be resolved offline"):
         compile_schema({"properties": {"p": {"$ref": "other.json"}}}, base_dir=tmp_path)
+
+
+def test_a_referenced_file_is_read_under_the_root_schema_draft(tmp_path):
+    # Draft 7 names a subschema with "$id": "#pos"; 2020-12 would not find that anchor.
+    (tmp_path / "other.json").write_text(json.dumps({"definitions": {"pos": {"$id": "#pos", "minimum": 1}},
+                                                     "$ref": "#pos"}))
+    v = compile_schema({"$schema": DRAFTS["7"], "properties": {"p": {"$ref": "other.json"}}}, base_dir=tmp_path)
+    assert [x.kind for x in violations(v, {"p": 0})] == ["schema:minimum"] and violations(v, {"p": 2}) == []
+    # An unknown dialect is validated, and its references read, as 2020-12.
+    (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
+    v = compile_schema({"$schema": "https://example.com/custom", "properties": {"p": {"$ref": "money.json"}}},
+                       base_dir=tmp_path)
+    assert [x.kind for x in violations(v, {"p": "x"})] == ["schema:type"]
+
+
+def test_every_remote_ref_is_checked_before_any_work(tmp_path, monkeypatch):
+    remote = "https://example.com/other.json"
+    message = "cannot be resolved offline: save that schema next to this one and refer to it by relative path"
+    with pytest.raises(SchemaError) as err:
+        compile_schema({"$ref": remote})
+    assert str(err.value) == f"$ref '{remote}' at / {message}"
+    with pytest.raises(SchemaError, match=r"at /allOf/1 cannot"):  # inside a list, after a good one
+        compile_schema({"allOf": [{"type": "object"}, {"$ref": remote}]})
+    with pytest.raises(SchemaError, match=r"at /properties/b cannot"):  # after a local reference
+        compile_schema({"$defs": {"x": {}}, "properties": {"a": {"$ref": "#/$defs/x"}, "b": {"$ref": remote}}})
+    # Without a schema folder, a relative reference is not looked up in the current directory.
+    (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p cannot be resolved offline"):
+        compile_schema({"properties": {"p": {"$ref": "money.json"}}})
