@@ -115,7 +115,7 @@ def prepare(group: Group, work: Path) -> tuple[Path, list[str], list[str]]:
         if plugin.is_dir():
             shutil.copytree(plugin, folder / "src" / plugin.name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "tests", folder / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    for extra in ("pyproject.toml", "examples", "schemas", "docs", "README.md"):
+    for extra in ("pyproject.toml", "examples", "schemas", "docs", "README.md"):  # what tests read via ROOT
         source = ROOT / extra
         if source.is_dir():
             shutil.copytree(source, folder / extra)
@@ -125,7 +125,7 @@ def prepare(group: Group, work: Path) -> tuple[Path, list[str], list[str]]:
     lines += [f"    {scratch_path(m)}" for m in modules]
     lines += ["pytest_add_cli_args_test_selection="] + [f"    {t}" for t in tests]
     lines += ["pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
-              "process_isolation=forkserver", ""]
+              "process_isolation=forkserver", "also_copy=", "    examples", "    schemas", "    docs", "    README.md", ""]
     (folder / "setup.cfg").write_text("\n".join(lines))
     selected = []
     for module in modules:
