@@ -207,6 +207,9 @@ def main() -> None:
         if args.only and group.name not in args.only:
             continue
         statuses = run_group(group, args.work, args.max_children)
+        if not statuses or all(status == "not checked" for status in statuses.values()):
+            print(f"  [{group.name}] not scored: mutmut did not run its mutants (see the log above)", flush=True)
+            continue
         folder = args.work / re.sub(r"\W+", "-", group.name)
         k, n = report(folder, statuses)
         total, killed = total + n, killed + k
