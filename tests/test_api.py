@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -123,3 +124,68 @@ def test_a_rerun_with_a_bigger_target_continues_the_same_streams(tmp_path):
     summary = json.loads((tmp_path / "grown" / "summary.json").read_text())
     assert summary == {"folder": str(tmp_path / "grown"), "accepted": {"eval": 3, "train": 12},
                        "rejected": {"invalid: schema:minimum at /age": 1}, "resumed": {"eval": 2, "train": 5}}
+
+
+# -- the sampler's own final check: no instance leaves it unvalidated ---------------------------
+
+BOUNDED = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 3}, "s": {"enum": ["a", "b"]}},
+           "required": ["n"]}
+
+
+def scripted_draws(monkeypatch, *values):
+    """Make the sampler's draws return ``values`` in turn (the last one forever)."""
+    from formtune.schema import sampler
+
+    drawn = list(values)
+    monkeypatch.setattr(sampler._Draw, "value", lambda self, parts, depth, path, hint=None:
+                        drawn.pop(0) if len(drawn) > 1 else drawn[0])
+
+
+def test_the_sampler_never_returns_an_instance_its_validator_rejects(monkeypatch):
+    from formtune.schema.sampler import RETRIES, SchemaSampler
+
+    sampler = SchemaSampler(BOUNDED)
+    scripted_draws(monkeypatch, {"n": 1}, {"n": 2, "s": "c"}, {"n": 4})
+    assert sampler.sample(0) == {"n": 4}  # the two invalid draws were retried
+
+    long = "x" * 300
+    many = [{"n": 1, "s": long}] * (RETRIES // 2) + [{"n": 0}] * RETRIES
+    scripted_draws(monkeypatch, *many)
+    with pytest.raises(SamplingError) as err:
+        sampler.sample(0)
+    # The most frequent failure is named, with jsonschema's message cut to 200 characters.
+    assert (err.value.keyword, err.value.path) == ("minimum", "/properties/n")
+    assert str(err.value) == "cannot satisfy 'minimum' at /properties/n: 1 is less than the minimum of 3"  # the first
+    scripted_draws(monkeypatch, {"n": 5, "s": long})
+    with pytest.raises(SamplingError) as err:
+        sampler.sample(0)
+    assert (err.value.keyword, err.value.path) == ("enum", "/properties/s")
+    prefix = "cannot satisfy 'enum' at /properties/s: "
+    assert str(err.value).startswith(prefix + f"'{long[:50]}") and len(str(err.value)) == len(prefix) + 200
+
+
+def test_the_sampler_counts_a_validator_crash_as_a_failure(monkeypatch):
+    from formtune.schema.sampler import SchemaSampler
+
+    sampler = SchemaSampler(BOUNDED)
+    scripted_draws(monkeypatch, {"n": 4})
+
+    def crash(instance):
+        raise RecursionError("too deep")
+        yield
+
+    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=sampler.validator._resolver)
+    with pytest.raises(SamplingError) as err:
+        sampler.sample(0)
+    assert (err.value.keyword, err.value.path) == ("validator", "/")
+    assert str(err.value) == "cannot satisfy 'validator' at /: jsonschema fails on this instance: RecursionError('too deep')"
+
+
+def test_boolean_schemas():
+    from formtune.schema.sampler import SchemaSampler
+
+    with pytest.raises(SamplingError) as err:
+        SchemaSampler(False).sample(0)
+    assert (err.value.keyword, err.value.path, str(err.value)) == (
+        "false", "/", "cannot satisfy 'false' at /: the schema accepts nothing")
+    SchemaSampler(True).sample(0)  # anything will do, and it must not raise
