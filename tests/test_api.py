@@ -149,7 +149,7 @@ def test_the_sampler_never_returns_an_instance_its_validator_rejects(monkeypatch
     assert sampler.sample(0) == {"n": 4}  # the two invalid draws were retried
 
     long = "x" * 300
-    many = [{"n": 1, "s": long}] * (RETRIES // 2) + [{"n": 0}] * RETRIES
+    many = [{"n": 5, "s": long}] * (RETRIES // 4) + [{"n": 1}] + [{"n": 0}] * RETRIES
     scripted_draws(monkeypatch, *many)
     with pytest.raises(SamplingError) as err:
         sampler.sample(0)
@@ -170,11 +170,18 @@ def test_the_sampler_counts_a_validator_crash_as_a_failure(monkeypatch):
     sampler = SchemaSampler(BOUNDED)
     scripted_draws(monkeypatch, {"n": 4})
 
-    def crash(instance):
-        raise RecursionError("too deep")
-        yield
+    real = sampler.validator
+    calls = []
 
-    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=sampler.validator._resolver)
+    def crash(instance):
+        calls.append(instance)
+        if len(calls) == 1 or instance == "always":
+            raise RecursionError("too deep")
+        return real.iter_errors(instance)
+
+    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=real._resolver)
+    assert sampler.sample(0) == {"n": 4} and len(calls) == 2  # the crash was one failed attempt
+    scripted_draws(monkeypatch, "always")
     with pytest.raises(SamplingError) as err:
         sampler.sample(0)
     assert (err.value.keyword, err.value.path) == ("validator", "/")
