@@ -18,8 +18,9 @@ tests. What mutmut cannot mutate: code at module level (``CORE_METRICS``' lambda
 constants) and decorated functions; a function nested in another is mutated as part of it
 (``compute_loss`` inside ``_trainer_class``). mutmut switches a mutant on when its function is
 called, so a mutation in code that runs only at import never takes effect: each survivor is
-therefore applied to the source and the group's tests run once more on it ("killed on recheck"). Tests that run ``formtune`` in a subprocess import
-the unmutated package, so only in-process tests kill mutants.
+therefore applied to the source and the group's tests run once more on it ("killed on recheck").
+Tests that run ``formtune`` in a subprocess import the unmutated package, so only in-process
+tests kill mutants.
 """
 
 from __future__ import annotations

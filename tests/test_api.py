@@ -118,7 +118,7 @@ def test_a_rerun_with_a_bigger_target_continues_the_same_streams(tmp_path):
     grown = build_dataset(load_task(task_file), tmp_path / "grown", progress=False)
     assert grown.resumed == {"eval": 2, "train": 5} and grown.accepted == {"eval": 3, "train": 12}
     assert grown.rejected == first.rejected  # the example is not tried again
-    fresh = build_dataset(load_task(task_file), tmp_path / "fresh", progress=False)
+    build_dataset(load_task(task_file), tmp_path / "fresh", progress=False)
     for split in ("train", "eval"):
         assert read_rows(tmp_path / "grown" / f"{split}.jsonl") == read_rows(tmp_path / "fresh" / f"{split}.jsonl")
     summary = json.loads((tmp_path / "grown" / "summary.json").read_text())
