@@ -62,7 +62,7 @@ GROUPS = [  # cheapest first
     Group("sampler check", ["src/formtune/schema/sampler.py"],
           ["tests/test_sampler.py", "tests/test_api.py::test_the_sampler_never_returns_an_instance_its_validator_rejects",
            "tests/test_api.py::test_the_sampler_counts_a_validator_crash_as_a_failure",
-           "tests/test_api.py::test_boolean_schemas"],
+           "tests/test_api.py::test_boolean_schemas", "tests/test_api.py::test_the_sampler_names_the_failure_it_met_most"],
           functions={"src/formtune/schema/sampler.py": ["SchemaSampler.sample"]}),
     # The killed-build test (a subprocess, 15 s) is left out: mutants cannot reach a subprocess, and
     # test_api's in-process resume test covers what it checks in the store.

@@ -196,3 +196,18 @@ def test_boolean_schemas():
     assert (err.value.keyword, err.value.path, str(err.value)) == (
         "false", "/", "cannot satisfy 'false' at /: the schema accepts nothing")
     SchemaSampler(True).sample(0)  # anything will do, and it must not raise
+
+
+def test_the_sampler_names_the_failure_it_met_most(monkeypatch):
+    from formtune.schema import sampler
+
+    failures = [sampler._Unsat("pattern", "/a", "no string matches")] * 3
+    failures += [sampler._Unsat("minimum", "/n", "too small")] * (sampler.RETRIES - 3)
+
+    def fail(self, parts, depth, path, hint=None):
+        raise failures.pop(0)
+
+    monkeypatch.setattr(sampler._Draw, "value", fail)
+    with pytest.raises(SamplingError) as err:
+        sampler.SchemaSampler(BOUNDED).sample(0)
+    assert (err.value.keyword, err.value.path, str(err.value)) == ("minimum", "/n", "cannot satisfy 'minimum' at /n: too small")
