@@ -79,11 +79,16 @@ class Format:
         """The schema as it is shown to an untuned model in the evaluator's full prompt."""
         return json.dumps(task.schema, ensure_ascii=False)
 
+    def instructions(self, task: Task) -> str:
+        """The short system prompt of training rows and of the tuned model: the task's
+        instructions. A format whose output depends on more (the tools a model may call) adds it."""
+        return task.spec.instructions
+
     def prompt(self, task: Task) -> str:
         """The full prompt an untuned model needs: the task's instructions, the schema and the
         rules of output (the tuned model gets the instructions alone)."""
         label = self.label or self.name.upper()
-        return (f"{task.spec.instructions}\n\nAnswer with exactly one {label} document that matches this "
+        return (f"{self.instructions(task)}\n\nAnswer with exactly one {label} document that matches this "
                 f"{self.schema_language}, and nothing else (no code fences, no explanations):\n"
                 f"{self.describe_schema(task)}")
 
@@ -101,23 +106,47 @@ class Format:
 
     # -- constrained decoding ---------------------------------------------------------------
 
-    def constraint(self, task: Task) -> Any | None:
-        """An outlines output type that only admits documents of ``task``'s schema
-        (``outlines.types.JsonSchema``, ``Regex`` or ``CFG``), or ``None`` when this format cannot
-        constrain decoding for this task: the evaluator then reports it "unconstrained only"."""
+    def constraint(self, task: Task) -> DecodingConstraint | None:
+        """A decoding constraint that only admits documents of ``task``'s schema, or ``None`` when
+        this format cannot constrain decoding for this task: the evaluator then reports it
+        "unconstrained only"."""
         return None
+
+    def viable(self, text: str) -> bool:
+        """Whether a partial completion can still grow into exactly one valid document.
+
+        The evaluator stops a row as soon as this is false (an untuned model opening with "Sure!"
+        is hopeless), which saves most of its time. Only answer false when no continuation can
+        parse strictly; the default never does.
+        """
+        return True
+
+
+@dataclass(frozen=True)
+class DecodingConstraint:
+    """What a format offers for constrained decoding.
+
+    ``output_type`` is an outlines output type (``outlines.types.JsonSchema``, ``Regex`` or
+    ``CFG``). ``notes`` say where the constraint is looser or tighter than the schema (bounds it
+    cannot enforce, strings it caps so that they end); the evaluator reports them.
+    """
+
+    output_type: Any
+    notes: tuple[str, ...] = ()
 
 
 def _canonical_data(value: Any) -> Any:
+    """Key order ignored and ``3 == 3.0``, but ``true`` never equals ``1`` (Python says it does,
+    so scalars are tagged with their JSON type)."""
     if isinstance(value, dict):
         return {str(k): _canonical_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_canonical_data(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
     if isinstance(value, (int, float)):
-        return float(value)
-    return str(value)
+        return ("number", float(value))
+    return ("string", str(value))
 
 
 def _json_leaves(value: Any, path: str = "") -> set[tuple[str, str]]:

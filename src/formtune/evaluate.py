@@ -22,15 +22,16 @@ when there is one.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
-from formtune.dataset import chat_messages, read_rows
+from formtune.conversation import Input, chat_messages
+from formtune.dataset import numbered_rows
 from formtune.errors import UsageError
+from formtune.generation import build_constraint, generate
 from formtune.metrics import CORE_METRICS
 from formtune.progress import progress_bar
 from formtune.task import Task
@@ -38,9 +39,9 @@ from formtune.task import Task
 
 @dataclass
 class EvalExample:
-    """An input and, when known, the output expected for it."""
+    """An input (a text, or the messages before the answer) and, when known, the expected output."""
 
-    input: str
+    input: Input
     expected: Any = None
 
 
@@ -70,16 +71,21 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
     examples = []
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
-    for number, row in enumerate(read_rows(Path(path)), start=1):
+    for number, row in numbered_rows(Path(path)):  # an unreadable row is an error naming file:line
         if "input" in row:
             examples.append(EvalExample(row["input"], row.get("output")))
         elif "messages" in row:
-            user = [m["content"] for m in row["messages"] if m["role"] == "user"]
-            answer = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
-            if not user:
+            turns = [m for m in row["messages"] if m["role"] != "system"]
+            if not any(m["role"] == "user" for m in turns):
                 raise UsageError(f"{path}:{number}: a chat row needs a user message")
-            expected = fmt.parse(answer[-1]).value if answer else None
-            examples.append(EvalExample(user[-1], expected))
+            expected = None
+            if turns[-1]["role"] == "assistant":  # the answer to score against
+                answer = fmt.parse(turns.pop()["content"])
+                if not answer.parsed:
+                    raise UsageError(f"{path}:{number}: the answer does not parse: {answer.violations[0].message}")
+                expected = answer.value
+            single = len(turns) == 1 and isinstance(turns[0].get("content"), str)
+            examples.append(EvalExample(turns[0]["content"] if single else turns, expected))
         else:
             raise UsageError(f"{path}:{number}: expected {{\"input\": …, \"output\": …}} or {{\"messages\": […]}}")
     if not examples:
@@ -94,13 +100,6 @@ def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample]) -> 
     return int(max(lengths) * 1.25) + 16 if lengths else 512
 
 
-def _logits_processor(model: Any, tokenizer: Any, output_type: Any) -> Any:
-    """An outlines logits processor that only lets through what ``output_type`` admits."""
-    import outlines
-
-    return outlines.Generator(outlines.from_transformers(model, tokenizer), output_type).logits_processor
-
-
 def task_metrics(task: Task) -> dict[str, Metric]:
     """The core metrics and the plugin metrics that apply to the task's format."""
     return {**CORE_METRICS, **task.registry.metrics_for(task.spec.format)}
@@ -110,40 +109,6 @@ def _device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, max_new_tokens: int,
-             batch_size: int, processor: Any = None, on_batch: Any = None) -> list[dict[str, Any]]:
-    """Greedy completions of chat conversations in batches (shortest prompts batched together).
-
-    Returns, per conversation: the completion, its prompt token count, and its latency — the
-    batch's wall time divided by the batch size, since examples in a batch are decoded together.
-    """
-    import torch
-    from transformers import LogitsProcessorList
-
-    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
-    lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
-    order = sorted(range(len(prompts)), key=lambda i: lengths[i])
-    results: list[dict[str, Any]] = [{} for _ in prompts]
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        inputs = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
-                           add_special_tokens=False).to(model.device)
-        extra = {}
-        if processor is not None:
-            processor.reset()
-            extra["logits_processor"] = LogitsProcessorList([processor])
-        began = time.perf_counter()
-        with torch.inference_mode():
-            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, **extra)
-        latency = (time.perf_counter() - began) / len(batch)
-        texts = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        for i, text in zip(batch, texts):
-            results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency}
-        if on_batch:
-            on_batch(len(batch))
-    return results
 
 
 def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], out_dir: Path, *,
@@ -161,12 +126,12 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
     metrics = task_metrics(task)
     report["metrics"] = {name: {"description": m.description, "higher_is_better": m.higher_is_better}
                          for name, m in metrics.items()}
-    output_type = task.format.constraint(task) if any(v.constrained for v in variants) else None
+    decoding = task.format.constraint(task) if any(v.constrained for v in variants) else None
     dtype = "bfloat16" if bf16_supported() else "float32"  # AMX / modern GPUs decode fast in bf16
     device = _device()
 
     for variant in variants:
-        if variant.constrained and output_type is None:
+        if variant.constrained and decoding is None:
             report.setdefault("notes", {})[variant.name] = (
                 f"skipped: the {task.spec.format} format offers no decoding constraint for this task "
                 "(unconstrained only)")
@@ -177,14 +142,22 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
         else:
             model, tokenizer = load_model(variant.model, for_training=False, dtype=dtype)
         model.to(device)
-        system = task.format.prompt(task) if variant.prompt == "full" else task.spec.instructions
+        system = task.format.prompt(task) if variant.prompt == "full" else task.format.instructions(task)
         conversations = [chat_messages(system, e.input) for e in examples]
-        processor = _logits_processor(model, tokenizer, output_type) if variant.constrained else None
+        constraint = build_constraint(model, tokenizer, decoding.output_type) if variant.constrained else None
+        # A lenient task scores text around a document too, so no row is cut short there.
+        viable = None if task.spec.lenient else task.format.viable
         with progress_bar(progress, f"eval {variant.name}", len(examples)) as advance:
-            outputs = generate(model, tokenizer, conversations, batch_size=batch_size, processor=processor,
-                               max_new_tokens=_max_new_tokens(tokenizer, task, examples), on_batch=advance)
-        report["variants"][variant.name] = _score(task, examples, outputs, metrics,
-                                                  out_dir / "predictions" / f"{variant.name}.jsonl")
+            outputs = generate(model, tokenizer, conversations, batch_size=batch_size, constraint=constraint,
+                               viable=viable, max_new_tokens=_max_new_tokens(tokenizer, task, examples),
+                               on_batch=advance)
+        scores = _score(task, examples, outputs, metrics, out_dir / "predictions" / f"{variant.name}.jsonl")
+        if constraint is not None:
+            scores["constraint_ms_per_token"] = constraint.ms_per_token
+            scores["constraint_compile_s"] = round(constraint.compile_s, 3)
+            if decoding.notes:
+                report.setdefault("notes", {})[variant.name] = "constraint guards: " + "; ".join(decoding.notes)
+        report["variants"][variant.name] = scores
         metrics_path.write_text(json.dumps(report, indent=2) + "\n")  # kept after every variant
         del model
     return report

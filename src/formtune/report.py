@@ -14,6 +14,8 @@ from formtune.errors import UsageError
 from formtune.metrics import CORE_METRICS
 
 COSTS = {"prompt_tokens": "prompt tokens per example", "latency_s": "seconds per example"}
+#: Costs of constrained decoding, shown in the tables only (unconstrained variants have none).
+CONSTRAINT_COSTS = ("constraint_ms_per_token", "constraint_compile_s")
 
 
 def load_metrics(run: Path) -> dict[str, Any]:
@@ -26,7 +28,8 @@ def load_metrics(run: Path) -> dict[str, Any]:
 
 def _rate_names(variants: dict[str, dict[str, float]]) -> list[str]:
     """The scored metrics, the core's first in their own order, then the plugins' by name."""
-    present = {k for scores in variants.values() for k in scores if k not in COSTS and k != "n"}
+    present = {k for scores in variants.values() for k in scores
+               if k not in COSTS and k not in CONSTRAINT_COSTS and k != "n"}
     return [m for m in CORE_METRICS if m in present] + sorted(present - set(CORE_METRICS))
 
 
@@ -96,11 +99,11 @@ def write_report(run: Path) -> Path:
     run = Path(run)
     metrics = load_metrics(run)
     variants, meta = metrics["variants"], metrics.get("metrics", {})
-    columns = _rate_names(variants) + list(COSTS)
+    columns = _rate_names(variants) + list(COSTS) + [c for c in CONSTRAINT_COSTS if any(c in v for v in variants.values())]
     head = "".join(f"<th>{html.escape(_label(c, meta))}</th>" for c in ["variant", *columns, "n"])
     body = "".join(
         "<tr><td>" + html.escape(v) + "</td>" + "".join(
-            f"<td>{scores[c]:.3g}</td>" if c in scores else "<td>–</td>" for c in [*columns, "n"]) + "</tr>"
+            f"<td>{scores[c]:.3g}</td>" if scores.get(c) is not None else "<td>–</td>" for c in [*columns, "n"]) + "</tr>"
         for v, scores in variants.items())
     images = "".join(f'<img src="data:image/png;base64,{png}">' for png in _charts(variants, meta))
     notes = "".join(f"<p class=note><b>{html.escape(v)}</b>: {html.escape(text)}</p>"
@@ -131,8 +134,10 @@ def print_table(run: Path) -> None:
     variants, meta = metrics["variants"], metrics.get("metrics", {})
     # One row per metric, one column per variant: stays readable in a narrow terminal.
     table = Table("metric", *variants, title=f"formtune: {Path(run).name}")
-    for metric in [*_rate_names(variants), *COSTS, "n"]:
-        table.add_row(_label(metric, meta), *(f"{s[metric]:.3g}" if metric in s else "–" for s in variants.values()))
+    for metric in [*_rate_names(variants), *COSTS, *CONSTRAINT_COSTS, "n"]:
+        if any(s.get(metric) is not None for s in variants.values()):
+            table.add_row(_label(metric, meta),
+                          *(f"{s[metric]:.3g}" if s.get(metric) is not None else "–" for s in variants.values()))
     console = Console()
     console.print(table)
     for variant, text in metrics.get("notes", {}).items():

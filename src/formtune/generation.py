@@ -1,0 +1,169 @@
+"""Batched greedy generation for the evaluator, and the decoding constraints it can apply.
+
+Speed comes from three things, none of which changes what a completion is judged to be:
+
+- prompts of similar length are batched together, so little time goes to padding;
+- a row stops as soon as the task's format says its text can no longer become one valid document
+  (``Format.viable``: an untuned model that opens with "Sure! Here is…" is hopeless after a few
+  tokens, and would otherwise run to the token limit). Such a row keeps the text it had, marked
+  ``hopeless``, and is scored invalid, as its full text would have been;
+- compiled constraint indexes (the outlines-core automaton of a schema's regex over a tokenizer's
+  vocabulary, seconds to build) are cached on disk, keyed by the regex and the vocabulary, in
+  ``$FORMTUNE_CACHE/constraints`` (default ``~/.cache/formtune/constraints``).
+
+The time spent inside the constraint is measured, so the evaluator can report its per-token cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def constraint_cache_dir() -> Path:
+    root = os.environ.get("FORMTUNE_CACHE")
+    return (Path(root).expanduser() if root else Path.home() / ".cache" / "formtune") / "constraints"
+
+
+@dataclass
+class Constraint:
+    """A logits processor that admits only what an outlines output type allows, timed."""
+
+    processor: Any
+    compile_s: float
+    cached: bool
+    seconds: float = 0.0  # time spent in the processor
+    tokens: int = 0  # tokens it was applied to
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        began = time.perf_counter()
+        out = self.processor(input_ids, scores)
+        self.seconds += time.perf_counter() - began
+        self.tokens += int(input_ids.shape[0])
+        return out
+
+    def reset(self) -> None:
+        self.processor.reset()
+
+    @property
+    def ms_per_token(self) -> float | None:
+        return 1000 * self.seconds / self.tokens if self.tokens else None
+
+
+def build_constraint(model: Any, tokenizer: Any, output_type: Any) -> Constraint:
+    """A timed logits processor for ``output_type`` (``JsonSchema``, ``Regex``, ``CFG``)."""
+    import outlines
+    from outlines.types.dsl import CFG, python_types_to_terms, to_regex
+
+    began = time.perf_counter()
+    om = outlines.from_transformers(model, tokenizer)
+    term = python_types_to_terms(output_type)
+    if isinstance(term, CFG):  # grammars go through outlines' own backend, uncached
+        processor = outlines.Generator(om, output_type).logits_processor
+        return Constraint(processor, time.perf_counter() - began, cached=False)
+    from outlines.backends.outlines_core import OutlinesCoreBackend, OutlinesCoreLogitsProcessor
+
+    backend = OutlinesCoreBackend(om)
+    index, cached = _cached_index(to_regex(term), backend.vocabulary, tokenizer)
+    processor = OutlinesCoreLogitsProcessor(index, backend.tensor_library_name)
+    return Constraint(processor, time.perf_counter() - began, cached=cached)
+
+
+def _cached_index(regex: str, vocabulary: Any, tokenizer: Any) -> tuple[Any, bool]:
+    """The outlines-core index of ``regex`` over ``vocabulary``, from the disk cache when it is there."""
+    from outlines_core import Index
+
+    vocab = sorted(tokenizer.get_vocab().items())
+    key = hashlib.sha256(repr((regex, vocab, tokenizer.eos_token_id, _outlines_version())).encode()).hexdigest()
+    path = constraint_cache_dir() / f"{key}.pickle"
+    try:
+        return pickle.loads(path.read_bytes()), True
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    index = Index(regex, vocabulary)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(index))
+    os.replace(tmp, path)  # whole or absent: a crash never leaves a torn entry
+    return index, False
+
+
+def _outlines_version() -> str:
+    from importlib.metadata import version
+
+    return version("outlines_core")
+
+
+def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The token ids that end a completion: every eos of the generation config, and padding."""
+    eos = getattr(model.generation_config, "eos_token_id", None)
+    ids = set(eos if isinstance(eos, list) else [eos]) | {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    return {i for i in ids if i is not None}
+
+
+def _completion_text(tokenizer: Any, ids: list[int], stop_ids: set[int]) -> str:
+    """The text of generated ``ids`` up to the first stop token. Other special tokens are kept:
+    some formats' completions are made of them (a tool call wrapped in ``<tool_call>`` tokens)."""
+    end = next((n for n, token in enumerate(ids) if token in stop_ids), len(ids))
+    return tokenizer.decode(ids[:end], skip_special_tokens=False)
+
+
+def _hopeless_rows(tokenizer: Any, prompt_length: int, viable: Callable[[str], bool], stop_ids: set[int]) -> Any:
+    """A stopping criterion that ends each row whose text can no longer become valid."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class Hopeless(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            texts = [_completion_text(tokenizer, row, stop_ids) for row in input_ids[:, prompt_length:].tolist()]
+            return torch.tensor([not viable(t) for t in texts], device=input_ids.device)
+
+    return Hopeless()
+
+
+def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, max_new_tokens: int,
+             batch_size: int, constraint: Constraint | None = None, viable: Callable[[str], bool] | None = None,
+             on_batch: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Greedy completions of chat conversations in batches (shortest prompts batched together).
+
+    Returns, per conversation: the completion, its prompt token count, its latency (the batch's
+    wall time divided by the batch size, since a batch is decoded together) and ``hopeless``: whether
+    ``viable`` says it can no longer become valid (such a row was stopped as soon as that was so).
+    """
+    import torch
+    from transformers import LogitsProcessorList, StoppingCriteriaList
+
+    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    stop_ids = _stop_ids(model, tokenizer)
+    lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+    results: list[dict[str, Any]] = [{} for _ in prompts]
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        inputs = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
+                           add_special_tokens=False).to(model.device)
+        width = inputs["input_ids"].shape[1]
+        extra: dict[str, Any] = {}
+        if constraint is not None:
+            constraint.reset()
+            extra["logits_processor"] = LogitsProcessorList([constraint])
+        if viable is not None:
+            extra["stopping_criteria"] = StoppingCriteriaList([_hopeless_rows(tokenizer, width, viable, stop_ids)])
+        began = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id, **extra)
+        latency = (time.perf_counter() - began) / len(batch)
+        texts = [_completion_text(tokenizer, row, stop_ids) for row in out[:, width:].tolist()]
+        for i, text in zip(batch, texts):
+            results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency,
+                          "hopeless": viable is not None and not viable(text)}
+        if on_batch:
+            on_batch(len(batch))
+    return results
