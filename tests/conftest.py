@@ -155,17 +155,22 @@ def scripted_completions(monkeypatch):
     script = Script()
     script.calls = []
 
-    def generate(model, tokenizer, conversations, *, max_new_tokens, batch_size, processor=None,
-                 on_batch=None):
+    def generate(model, tokenizer, conversations, *, max_new_tokens, constraint=None, **kwargs):
         assert script, "the evaluator ran more variants than the test scripted"
         completions = script.pop(0)
         assert len(completions) == len(conversations)
-        script.calls.append({"conversations": conversations, "constrained": processor is not None,
+        script.calls.append({"conversations": conversations, "constrained": constraint is not None,
                              "max_new_tokens": max_new_tokens})
         return [{"completion": text, "prompt_tokens": 10 * (i + 1), "latency_s": 0.5}
                 for i, text in enumerate(completions)]
 
     monkeypatch.setattr(formtune.evaluate, "generate", generate)
-    # The real logits processor compiles the schema for the tokenizer: seconds, and unused here.
-    monkeypatch.setattr(formtune.evaluate, "_logits_processor", lambda *args: object())
+    monkeypatch.setattr(formtune.evaluate, "build_constraint", unused_constraint)
     return script
+
+
+def unused_constraint(*args):
+    """Stands for the real constraint, which compiles the schema for the tokenizer (seconds)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(ms_per_token=0.0, compile_s=0.0)

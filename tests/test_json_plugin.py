@@ -128,9 +128,11 @@ def test_canonical_form_ignores_key_order_and_int_float():
 
 
 def test_fields_are_json_pointer_leaves():
-    assert FMT.fields({"a": {"b/c": 1, "d~": [True, None]}, "e": {}, "f": []}) == {
-        ("/a/b~1c", "1.0"), ("/a/d~0/0", "True"), ("/a/d~0/1", "None"), ("/e", "{}"), ("/f", "[]")}
-    assert FMT.fields(3) == {("", "3.0")}
+    assert {path for path, _ in FMT.fields({"a": {"b/c": 1, "d~": [True, None]}, "e": {}, "f": []})} == {
+        "/a/b~1c", "/a/d~0/0", "/a/d~0/1", "/e", "/f"}
+    assert {path for path, _ in FMT.fields(3)} == {""}
+    assert FMT.fields({"a": 1}) == FMT.fields({"a": 1.0})
+    assert len({frozenset(FMT.fields({"a": v})) for v in (1, True, "1", None, [], {})}) == 6
 
 
 def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
@@ -141,7 +143,7 @@ def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
     schema = tmp_path / "s.json"
     schema.write_text(json.dumps({"type": "object", "properties": {"a": {"enum": [1, 2]}, "b": {"type": "string"}},
                                   "required": ["a", "b"], "additionalProperties": False}))
-    language = re.compile(to_regex(FMT.constraint(Task.from_schema(schema))))
+    language = re.compile(to_regex(FMT.constraint(Task.from_schema(schema)).output_type))
     assert language.fullmatch(FMT.render({"a": 1, "b": "x"}))  # what the model was trained to write
     assert language.fullmatch('{"a":2,"b":""}')
     assert not language.fullmatch(FMT.render({"a": 3, "b": "x"}))  # outside the schema
@@ -152,7 +154,7 @@ def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ('{"a": NaN}', "NaN is not valid JSON"), ("[-Infinity]", "-Infinity is not valid JSON"),
     ("-1e400", "number -1e400 is too large"), ('{"a": 1, "a": 2}', "key 'a' is repeated in one object"),
-    ("[" * 5000 + "]" * 5000, "nested too deeply")])
+    ("[" * 5000 + "]" * 5000, "nested deeper")])
 def test_strict_parse_errors_say_what_is_wrong(text, message):
     [violation] = FMT.parse(text).violations
     assert violation.path == "" and violation.message.startswith("not a single JSON document: ")
@@ -181,9 +183,9 @@ def test_schema_edge_cases(tmp_path):
     (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
     by_uri = compile_schema({"properties": {"p": {"$ref": (tmp_path / "money.json").as_uri()}}})
     assert violations(by_uri, {"p": "x"}) and not violations(by_uri, {"p": 1})
-    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p cannot be resolved offline"):
+    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p "):
         compile_schema({"properties": {"p": {"$ref": "money.json"}}})  # relative, and no folder to look in
-    with pytest.raises(SchemaError, match=r"\$ref 'other.json' at /properties/p cannot be resolved offline"):
+    with pytest.raises(SchemaError, match=r"\$ref 'other.json' at /properties/p "):
         compile_schema({"properties": {"p": {"$ref": "other.json"}}}, base_dir=tmp_path)
 
 
@@ -202,10 +204,10 @@ def test_a_referenced_file_is_read_under_the_root_schema_draft(tmp_path):
 
 def test_every_remote_ref_is_checked_before_any_work(tmp_path, monkeypatch):
     remote = "https://example.com/other.json"
-    message = "cannot be resolved offline: save that schema next to this one and refer to it by relative path"
     with pytest.raises(SchemaError) as err:
         compile_schema({"$ref": remote})
-    assert str(err.value) == f"$ref '{remote}' at / {message}"
+    assert str(err.value).startswith(f"$ref '{remote}' at / cannot be resolved offline")
+    assert str(err.value).endswith("next to this one and refer to it by relative path")
     with pytest.raises(SchemaError, match=r"at /allOf/1 cannot"):  # inside a list, after a good one
         compile_schema({"allOf": [{"type": "object"}, {"$ref": remote}]})
     with pytest.raises(SchemaError, match=r"at /properties/b cannot"):  # after a local reference
@@ -213,5 +215,5 @@ def test_every_remote_ref_is_checked_before_any_work(tmp_path, monkeypatch):
     # Without a schema folder, a relative reference is not looked up in the current directory.
     (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p cannot be resolved offline"):
+    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p "):
         compile_schema({"properties": {"p": {"$ref": "money.json"}}})

@@ -94,8 +94,6 @@ def test_field_scores_compare_paths_and_values(person):
     assert scores(person, "{}", {})["field_recall"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="Format.canonical (src/formtune/contrib.py) maps 1 to 1.0 and keeps True, "
-                   "and True == 1.0 in Python, so exact_match counts true as equal to 1")
 def test_exact_match_tells_booleans_from_numbers(anything):
     assert scores(anything, '{"flag": true}', {"flag": 1})["exact_match"] == 0
     assert scores(anything, '{"flag": 0}', {"flag": False})["exact_match"] == 0
