@@ -66,7 +66,7 @@ def test_validate_exit_codes_and_json_output(tmp_path):
     assert [r["valid"] for r in report] == [True, False] and report[0]["errors"] == []
     assert report[1]["errors"][0]["path"] == "" and "not a single JSON document" in report[1]["errors"][0]["message"]
     lenient = run_formtune("validate", "--lenient", "--schema", str(schema), str(bad))
-    assert lenient.returncode == 1 and lenient.stdout.startswith(f"{bad}: INVALID")  # lenient is never valid
+    assert lenient.returncode == 1 and "not valid" in lenient.stdout  # lenient is never valid
 
 
 def test_validate_usage_errors_exit_2(tmp_path):
@@ -85,8 +85,10 @@ def test_validate_usage_errors_exit_2(tmp_path):
     bad_schema = run_formtune("validate", "--schema", str(schema), str(doc))
     assert bad_schema.stderr.startswith("ERROR: ") and bad_schema.stderr.count("\n") == 1
     schema.write_text(json.dumps(SCHEMA))
+    # A file that cannot be read is a result of its own, not a usage error: the others are still checked.
     unreadable = run_formtune("validate", "--schema", str(schema), str(tmp_path / "absent.json"))
-    assert unreadable.returncode == 2 and unreadable.stderr.startswith(f"ERROR: {tmp_path / 'absent.json'}: cannot read")
+    assert unreadable.returncode == 1 and unreadable.stdout.startswith(f"{tmp_path / 'absent.json'}: INVALID")
+    assert "cannot read the file" in unreadable.stdout
 
 
 def test_sample_prints_valid_documents(tmp_path):
