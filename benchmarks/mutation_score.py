@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "mutation", help="scratch folder")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
     args = parser.parse_args()
+    args.work = args.work.resolve()  # the recheck runs pytest from inside the scratch folder
     if not MUTMUT.exists():
         sys.exit(f"mutmut is not installed in this environment: {sys.executable} -m pip install mutmut")
 
