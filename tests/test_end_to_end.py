@@ -1,4 +1,8 @@
-"""The whole loop on the real default model (SmolLM2-135M-Instruct): minutes on 2 CPU cores."""
+"""The whole loop on the real default model (SmolLM2-135M-Instruct): minutes on 2 CPU cores.
+
+Skipped unless pytest runs with ``--run-slow``, and skipped with the reason when the default
+model cannot be prepared (its first use downloads a wheel from PyPI).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from conftest import ROOT, run_formtune
 pytestmark = pytest.mark.slow
 
 
-def test_tuning_the_default_model_beats_the_prompted_base(tmp_path):
+def test_tuning_the_default_model_beats_the_prompted_base(default_model, tmp_path):
     task_dir = tmp_path / "task"
     shutil.copytree(ROOT / "examples" / "support-ticket", task_dir)
     task_file = task_dir / "task.yaml"

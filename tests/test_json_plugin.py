@@ -104,3 +104,116 @@ def test_violations_are_values_with_json_pointers(tmp_path):
                                   "properties": {"a/b": {"type": "integer"}, "a": {"type": "string"}}}))
     checked = check('{"a/b": "x"}', Task.from_schema(schema))
     assert [(v.path, v.kind) for v in checked.violations] == [("", "schema:required"), ("/a~1b", "schema:type")]
+
+
+# -- the format's contract: render, canonical form, fields, constraint ----------------------------
+
+VALUES = [{"name": "Ada", "tags": ["x", "ü"], "n": 1.5, "ok": True, "none": None}, [], {}, "s", 0, [[{"a": []}]]]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_parse_gives_back_what_render_wrote(value):
+    text = FMT.render(value)
+    checked = FMT.parse(text)
+    assert checked.parsed and checked.value == value and checked.violations == []
+    assert "\n" not in text and "ü" in FMT.render(["ü"])  # one line, no \\u escapes
+
+
+def test_canonical_form_ignores_key_order_and_int_float():
+    assert FMT.canonical(FMT.parse('{"b": 1, "a": [2, {"d": 3, "c": 4}]}').value) == \
+        FMT.canonical({"a": [2.0, {"c": 4, "d": 3.0}], "b": 1.0})
+    assert FMT.canonical([1, 2]) != FMT.canonical([2, 1])
+    assert FMT.canonical({"a": "1"}) != FMT.canonical({"a": 1})
+    assert FMT.canonical({"a": None}) != FMT.canonical({})
+
+
+def test_fields_are_json_pointer_leaves():
+    assert {path for path, _ in FMT.fields({"a": {"b/c": 1, "d~": [True, None]}, "e": {}, "f": []})} == {
+        "/a/b~1c", "/a/d~0/0", "/a/d~0/1", "/e", "/f"}
+    assert {path for path, _ in FMT.fields(3)} == {""}
+    assert FMT.fields({"a": 1}) == FMT.fields({"a": 1.0})
+    assert len({frozenset(FMT.fields({"a": v})) for v in (1, True, "1", None, [], {})}) == 6
+
+
+def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
+    import re
+
+    from outlines.types.dsl import to_regex
+
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "object", "properties": {"a": {"enum": [1, 2]}, "b": {"type": "string"}},
+                                  "required": ["a", "b"], "additionalProperties": False}))
+    language = re.compile(to_regex(FMT.constraint(Task.from_schema(schema)).output_type))
+    assert language.fullmatch(FMT.render({"a": 1, "b": "x"}))  # what the model was trained to write
+    assert language.fullmatch('{"a":2,"b":""}')
+    assert not language.fullmatch(FMT.render({"a": 3, "b": "x"}))  # outside the schema
+    assert not language.fullmatch(FMT.render({"b": "x"}))
+    assert not language.fullmatch(json.dumps({"a": 1, "b": "x"}, indent=2))  # newlines are not trained on
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"a": NaN}', "NaN is not valid JSON"), ("[-Infinity]", "-Infinity is not valid JSON"),
+    ("-1e400", "number -1e400 is too large"), ('{"a": 1, "a": 2}', "key 'a' is repeated in one object"),
+    ("[" * 5000 + "]" * 5000, "nested deeper")])
+def test_strict_parse_errors_say_what_is_wrong(text, message):
+    [violation] = FMT.parse(text).violations
+    assert violation.path == "" and violation.message.startswith("not a single JSON document: ")
+    assert message in violation.message
+
+
+def test_lenient_extraction_skips_what_does_not_parse():
+    assert FMT.parse('```json\n{bad}\n```\nso: {"a": 1}', lenient=True).value == {"a": 1}
+    assert FMT.parse('```\n[1]\n```', lenient=True).value == [1]
+    assert FMT.parse('{"a": [} then ["x"]', lenient=True).value == ["x"]
+    nothing = FMT.parse("no document here {", lenient=True)
+    assert not nothing.parsed and not nothing.lenient and nothing.violations[0].kind == "parse"
+    assert FMT.parse('{"a": 1}', lenient=True).lenient is False  # a strict success is not lenient
+
+
+def test_schema_edge_cases(tmp_path):
+    assert violations(compile_schema(True), {"x": 1}) == []
+    assert len(violations(compile_schema(False), 1)) == 1
+    v = compile_schema({"properties": {"a~b": {"type": "integer"}, "c": {"items": {"type": "integer"}}}})
+    assert [x.path for x in violations(v, {"a~b": "x", "c": [1, "y"]})] == ["/a~0b", "/c/1"]
+    with pytest.raises(SchemaError, match=r"^invalid schema at /properties/a/type: 'nope' is not valid"):
+        compile_schema({"properties": {"a": {"type": "nope"}}})
+    # References inside data keywords are data, not references.
+    compile_schema({"default": {"$ref": "https://example.com/x.json"}, "enum": [{"$ref": "https://example.com/y"}],
+                    "const": {"$ref": "https://example.com/z"}, "examples": [{"$ref": "https://example.com/w"}]})
+    (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
+    by_uri = compile_schema({"properties": {"p": {"$ref": (tmp_path / "money.json").as_uri()}}})
+    assert violations(by_uri, {"p": "x"}) and not violations(by_uri, {"p": 1})
+    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p "):
+        compile_schema({"properties": {"p": {"$ref": "money.json"}}})  # relative, and no folder to look in
+    with pytest.raises(SchemaError, match=r"\$ref 'other.json' at /properties/p "):
+        compile_schema({"properties": {"p": {"$ref": "other.json"}}}, base_dir=tmp_path)
+
+
+def test_a_referenced_file_is_read_under_the_root_schema_draft(tmp_path):
+    # Draft 7 names a subschema with "$id": "#pos"; 2020-12 would not find that anchor.
+    (tmp_path / "other.json").write_text(json.dumps({"definitions": {"pos": {"$id": "#pos", "minimum": 1}},
+                                                     "$ref": "#pos"}))
+    v = compile_schema({"$schema": DRAFTS["7"], "properties": {"p": {"$ref": "other.json"}}}, base_dir=tmp_path)
+    assert [x.kind for x in violations(v, {"p": 0})] == ["schema:minimum"] and violations(v, {"p": 2}) == []
+    # An unknown dialect is validated, and its references read, as 2020-12.
+    (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
+    v = compile_schema({"$schema": "https://example.com/custom", "properties": {"p": {"$ref": "money.json"}}},
+                       base_dir=tmp_path)
+    assert [x.kind for x in violations(v, {"p": "x"})] == ["schema:type"]
+
+
+def test_every_remote_ref_is_checked_before_any_work(tmp_path, monkeypatch):
+    remote = "https://example.com/other.json"
+    with pytest.raises(SchemaError) as err:
+        compile_schema({"$ref": remote})
+    assert str(err.value).startswith(f"$ref '{remote}' at / cannot be resolved offline")
+    assert str(err.value).endswith("next to this one and refer to it by relative path")
+    with pytest.raises(SchemaError, match=r"at /allOf/1 cannot"):  # inside a list, after a good one
+        compile_schema({"allOf": [{"type": "object"}, {"$ref": remote}]})
+    with pytest.raises(SchemaError, match=r"at /properties/b cannot"):  # after a local reference
+        compile_schema({"$defs": {"x": {}}, "properties": {"a": {"$ref": "#/$defs/x"}, "b": {"$ref": remote}}})
+    # Without a schema folder, a relative reference is not looked up in the current directory.
+    (tmp_path / "money.json").write_text(json.dumps({"type": "number"}))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p "):
+        compile_schema({"properties": {"p": {"$ref": "money.json"}}})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,38 @@ from formtune.plugins import build_registry
 
 ACME = Path(__file__).parent / "fixtures" / "acme_plugin"
 PERSON = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+#: The plugins this distribution registers itself, whatever they are.
+BUILTINS = sorted(ep.name for ep in importlib.metadata.entry_points(group="formtune"))
+
+
+def install(site: Path, name: str, module: str) -> Path:
+    """Lay out an installed distribution by hand (a module and a dist-info with one entry point in
+    the ``formtune`` group), as pip would; ``site`` then goes on ``sys.path`` or ``PYTHONPATH``."""
+    (site / f"formtune_{name}").mkdir(parents=True)
+    (site / f"formtune_{name}" / "__init__.py").write_text(module)
+    info = site / f"formtune_{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: formtune-{name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[formtune]\n{name} = formtune_{name}\n")
+    return site
+
+
+# Registers a validator under the name acme's validator already has.
+RIVAL = """
+from formtune import hookimpl, Metric
+from formtune.violations import Violation
+
+class Rival:
+    name = "acme-no-empty-strings"
+    formats = ()
+
+    def validate(self, value, task):
+        return []
+
+@hookimpl
+def register_validators(register):
+    register(Rival())
+"""
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +134,168 @@ def test_registering_the_wrong_type_is_a_clear_error(tmp_path):
                    "    register('not a metric')\n")
     with pytest.raises(PluginError, match="is not a Metric"):
         build_registry([bad])
+
+
+def test_two_entry_point_plugins_with_one_name_name_both(acme_site, tmp_path, monkeypatch):
+    rival = install(tmp_path / "site", "rival", RIVAL)
+    env = {"PYTHONPATH": f"{acme_site}{os.pathsep}{rival}"}
+    message = ("validator 'acme-no-empty-strings' is registered by both plugin 'acme' and plugin 'rival'; "
+               "disable one with FORMTUNE_DISABLE_PLUGINS")
+    clash = run_formtune("plugins", env=env)
+    assert clash.returncode == 2 and clash.stderr == f"ERROR: {message}\n"
+    validate = run_formtune("validate", "--schema", "s.json", "x.json", env=env)
+    assert validate.returncode == 2 and validate.stderr == f"ERROR: {message}\n"
+    disabled = run_formtune("plugins", "--json", env={**env, "FORMTUNE_DISABLE_PLUGINS": "rival"})
+    assert disabled.returncode == 0, disabled.stderr
+    assert [p["name"] for p in json.loads(disabled.stdout)["plugins"]] == ["acme", *BUILTINS]
+
+    monkeypatch.syspath_prepend(str(acme_site))
+    monkeypatch.syspath_prepend(str(rival))
+    with pytest.raises(PluginError) as err:
+        build_registry()
+    assert str(err.value) == message
+
+
+def test_the_allow_list_loads_only_the_named_plugins(acme_site, tmp_path):
+    env = {"PYTHONPATH": str(acme_site)}
+
+    def loaded(value: str) -> list[str]:
+        listed = run_formtune("plugins", "--json", env={**env, "FORMTUNE_PLUGINS": value})
+        assert listed.returncode == 0, listed.stderr
+        return [p["name"] for p in json.loads(listed.stdout)["plugins"]]
+
+    assert loaded("json,jsonschema") == ["json", "jsonschema"]
+    assert loaded(" jsonschema , json ") == ["json", "jsonschema"]
+    assert loaded("acme,json,jsonschema") == ["acme", "json", "jsonschema"]
+    unknown = run_formtune("plugins", env={**env, "FORMTUNE_PLUGINS": "json,nope"})
+    assert unknown.returncode == 2
+    assert unknown.stderr == "ERROR: FORMTUNE_PLUGINS names nope, which is not installed " \
+                             f"(installed: {', '.join(sorted(['acme', *BUILTINS]))})\n"
+    # A plugin left out is not there for tasks either: here the format itself is gone.
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(PERSON))
+    doc = tmp_path / "d.json"
+    doc.write_text('{"name": "x"}')
+    no_json = run_formtune("validate", "--schema", str(schema), str(doc), env={**env, "FORMTUNE_PLUGINS": "jsonschema"})
+    assert no_json.returncode == 2 and "no format named 'json'" in no_json.stderr
+    # Local plugin files are loaded whatever the allow-list says.
+    local = tmp_path / "local.py"
+    local.write_text("")
+    with_file = run_formtune("--plugin", str(local), "plugins", "--json", env={**env, "FORMTUNE_PLUGINS": "json"})
+    assert [p["name"] for p in json.loads(with_file.stdout)["plugins"]] == ["json", str(local)]
+
+
+def test_metrics_of_two_plugins_with_one_name_are_told_apart(tmp_path):
+    files = []
+    for name, value in (("one", 0.25), ("two", 0.75)):
+        files.append(tmp_path / f"{name}.py")
+        files[-1].write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
+                             f"    register(Metric('score', lambda a: {value}))\n")
+    registry = build_registry(files)
+    assert {name: m.score(None) for name, m in registry.metrics.items()} == {
+        f"{files[0]}:score": 0.25, f"{files[1]}:score": 0.75}
+    assert registry.owners[("metrics", f"{files[1]}:score")] == str(files[1])
+
+
+def test_plugins_add_commands_but_cannot_redefine_one(tmp_path):
+    hello = install(tmp_path / "a", "hello", """
+import click
+from formtune import hookimpl
+
+@hookimpl
+def register_commands(cli):
+    @cli.command()
+    @click.argument("name")
+    def hello(name):
+        \"\"\"Say hello.\"\"\"
+        click.echo(f"hello {name}")
+""")
+    result = run_formtune("hello", "Ada", env={"PYTHONPATH": str(hello)})
+    assert result.returncode == 0 and result.stdout == "hello Ada\n"
+    assert "Say hello." in run_formtune("--help", env={"PYTHONPATH": str(hello)}).stdout
+
+    thief = install(tmp_path / "b", "thief", """
+import click
+from formtune import hookimpl
+
+@hookimpl
+def register_commands(cli):
+    @cli.command()
+    def validate():
+        click.echo("mine now")
+""")
+    stolen = run_formtune("validate", env={"PYTHONPATH": str(thief)})
+    assert stolen.returncode == 2
+    assert stolen.stderr == ("ERROR: plugin 'thief' redefines the command 'validate'; disable it with "
+                             "FORMTUNE_DISABLE_PLUGINS\n")
+
+
+def test_a_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):
+    broken = install(tmp_path / "site", "broken", "raise RuntimeError('boom')\n")
+    result = run_formtune("plugins", env={"PYTHONPATH": str(broken)})
+    assert result.returncode == 2
+    assert result.stderr == "ERROR: plugin 'broken' (formtune_broken) failed to import: boom\n"
+    assert run_formtune("plugins", env={"PYTHONPATH": str(broken), "FORMTUNE_DISABLE_PLUGINS": "broken"}).returncode == 0
+
+
+@pytest.mark.xfail(strict=True, reason="plugins._check_known_plugins (src/formtune/plugins.py) counts a plugin that "
+                   "FORMTUNE_DISABLE_PLUGINS blocked as not installed")
+def test_a_plugin_both_allowed_and_disabled_is_not_called_missing():
+    result = run_formtune("plugins", "--json", env={"FORMTUNE_PLUGINS": "json,jsonschema",
+                                                    "FORMTUNE_DISABLE_PLUGINS": "json"})
+    assert "not installed" not in result.stderr
+
+
+def test_the_registry_describes_each_plugin_and_format():
+    registry = build_registry()
+    rows = {row["name"]: row for row in registry.describe()}
+    assert rows["json"] == {"name": "json", "formats": ["json"], "validators": [], "generators": [], "metrics": [],
+                            "task_options": []}
+    assert rows["jsonschema"]["validators"] == ["json-schema"] and rows["jsonschema"]["generators"] == ["schema-sampler"]
+    [json_format] = [f for f in registry.describe_formats() if f["name"] == "json"]
+    assert json_format == {"name": "json", "plugin": "json", "schema_language": "JSON Schema",
+                           "validators": ["json-schema"], "generator": "schema-sampler", "metrics": []}
+    with pytest.raises(PluginError, match=r"no validator named 'nope' \(available: .*json-schema"):
+        registry.get("validators", "nope")
+    with pytest.raises(PluginError, match=r"no task option named 'x' \(available: "):
+        registry.get("task_options", "x")
+
+
+def test_local_plugin_files_that_cannot_load_are_named(tmp_path):
+    with pytest.raises(PluginError, match=f"--plugin {tmp_path / 'missing.py'}: no such file"):
+        build_registry([tmp_path / "missing.py"])
+    broken = tmp_path / "broken.py"
+    broken.write_text("import nothing_of_that_name\n")
+    with pytest.raises(PluginError, match=f"--plugin {broken}: failed to import: No module named"):
+        build_registry([broken])
+    unnamed = tmp_path / "unnamed.py"
+    unnamed.write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
+                       "    register(Metric('', lambda a: 1.0))\n")
+    with pytest.raises(PluginError, match=f"plugin '{unnamed}' registered a Metric without a name"):
+        build_registry([unnamed])
+
+
+def test_commands_from_plugins_in_process(tmp_path):
+    import click
+
+    plugin = tmp_path / "cmds.py"
+    plugin.write_text("import click\nfrom formtune import hookimpl\n@hookimpl\ndef register_commands(cli):\n"
+                      "    @cli.command()\n    def hello():\n        click.echo('hi')\n")
+    group = click.Group(commands={"validate": click.Command("validate")})
+    build_registry([plugin]).add_commands(group)
+    assert set(group.commands) == {"validate", "hello"}
+    again = click.Group(commands={"hello": click.Command("hello")})
+    with pytest.raises(PluginError, match=f"plugin '{plugin}' redefines the command 'hello'"):
+        build_registry([plugin]).add_commands(again)
+
+
+def test_get_registry_is_built_once_per_environment(monkeypatch):
+    from formtune.plugins import get_registry
+
+    first = get_registry()
+    assert get_registry() is first
+    monkeypatch.setenv("FORMTUNE_DISABLE_PLUGINS", "jsonschema")
+    other = get_registry()
+    assert other is not first and other.plugins == [p for p in first.plugins if p != "jsonschema"]
+    monkeypatch.delenv("FORMTUNE_DISABLE_PLUGINS")
+    assert get_registry() is first
