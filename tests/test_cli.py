@@ -232,8 +232,6 @@ def test_eval_with_an_adapter_adds_the_tuned_variants(small_task, tiny_model, tm
     assert [r["input"] for r in tuned] == ["Hi, I'm Ada. Mail: ada@example.org"]
 
 
-@pytest.mark.xfail(strict=True, reason="runs.eval_run (src/formtune/runs.py) drops the tuned variants when the "
-                   "--adapter folder holds no adapter, instead of saying so")
 def test_eval_with_a_folder_that_is_no_adapter_says_so(small_task, tiny_model, tmp_path):
     from formtune.errors import FormtuneError
     from formtune.runs import eval_model

@@ -238,8 +238,6 @@ def test_a_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):
     assert run_formtune("plugins", env={"PYTHONPATH": str(broken), "FORMTUNE_DISABLE_PLUGINS": "broken"}).returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="plugins._check_known_plugins (src/formtune/plugins.py) counts a plugin that "
-                   "FORMTUNE_DISABLE_PLUGINS blocked as not installed")
 def test_a_plugin_both_allowed_and_disabled_is_not_called_missing():
     result = run_formtune("plugins", "--json", env={"FORMTUNE_PLUGINS": "json,jsonschema",
                                                     "FORMTUNE_DISABLE_PLUGINS": "json"})

@@ -29,7 +29,7 @@ def _field_scores(attempt: Attempt) -> tuple[float, float, float] | None:
     gold = fmt.fields(attempt.expected)
     pred = fmt.fields(attempt.checked.value) if _strict(attempt) else set()
     hits = len(gold & pred)
-    precision = hits / len(pred) if pred else 0.0
+    precision = hits / len(pred) if pred else float(not gold)  # nothing asked, nothing said: right
     recall = hits / len(gold) if gold else float(not pred)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1

@@ -129,10 +129,11 @@ def _per_plugin(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Cal
     return callers
 
 
-def _check_known_plugins(pm: pluggy.PluginManager, only: set[str] | None) -> None:
+def _check_known_plugins(pm: pluggy.PluginManager, only: set[str] | None, blocked: set[str]) -> None:
+    """An allow-list naming a plugin that is not installed is an error (a typo would load nothing)."""
     if not only:
         return
-    missing = sorted(only - {name for name, _ in pm.list_name_plugin()})
+    missing = sorted(only - blocked - {name for name, _ in pm.list_name_plugin()})
     if missing:
         installed = sorted(ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
         raise PluginError(f"FORMTUNE_PLUGINS names {', '.join(missing)}, which is not installed "
@@ -153,7 +154,7 @@ def build_registry(local_files: Iterable[Path] = ()) -> Registry:
         except Exception as exc:
             raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
         pm.register(plugin, name=ep.name)
-    _check_known_plugins(pm, only)
+    _check_known_plugins(pm, only, blocked)
     for path in local_files:
         pm.register(_load_file(Path(path)), name=str(path))
     try:

@@ -121,7 +121,11 @@ def eval_run(run: Path, *, data_file: Path | None = None, variants: list[str] | 
     info = read_run_info(run)
     task = load_task(info["task"])
     adapter = Path(info.get("adapter") or Path(run) / "adapter")
-    chosen = standard_variants(info.get("model"), adapter if (adapter / "adapter_config.json").exists() else None)
+    trained = (adapter / "adapter_config.json").is_file()
+    if info.get("adapter") and not trained:  # named by the user (eval --adapter): say it is not one
+        raise UsageError(f"{adapter} holds no LoRA adapter (no adapter_config.json); give the adapter/ folder "
+                         "of a training run")
+    chosen = standard_variants(info.get("model"), adapter if trained else None)
     if variants:
         unknown = set(variants) - {v.name for v in chosen}
         if unknown:
