@@ -47,7 +47,9 @@ KEYWORDS = {
 }
 
 INT = r"-?(?:0|[1-9][0-9]*)"
-NUMBER = INT + r"(?:\.[0-9]+)?(?:e[-+](?:[0-9]{1,2}|[12][0-9]{2}|30[0-7]))?"  # below 1e308: no overflow
+# A float keeps at most 16 digits before the point and a two-digit exponent, so it stays far below
+# 1e308: a longer mantissa with "e+300" would overflow to infinity, which the reader rejects.
+NUMBER = "(?:" + INT + "|" + r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]+)?(?:e[-+][0-9]{1,2})?" + ")"
 _VISIBLE = char_class("".join(chr(c) for c in range(0x21, 0x7F)))
 _PRINTABLE = char_class("".join(chr(c) for c in range(0x20, 0x7F)))
 _UNESCAPED = char_class("".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '"\\'))
