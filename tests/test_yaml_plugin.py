@@ -4,13 +4,11 @@ hostile input, rendering that round-trips for every reader, and the decoding con
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CORPORA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,10 +21,11 @@ from formtune_yaml.constraint import plain_string, yaml_regex
 from formtune_yaml.format import YamlFormat
 from formtune_yaml.read import MAX_ALIAS_NODES, MAX_CHARS, YamlRejected, read_yaml
 from formtune_yaml.write import FIRST_UNICODE, PLAIN, RESERVED, UNICODE, render_yaml
+from sampling import corpus_dir
 
 FMT = YamlFormat()
 HOSTILE = Path(__file__).parent / "hostile" / "yaml"
-SCHEMASTORE = Path(os.environ.get("FORMTUNE_CORPORA", CORPORA)) / "schemastore"
+SCHEMASTORE = corpus_dir("schemastore")
 DOC = "name: Ada\ntags:\n  - a\n  - b\n"
 
 
@@ -77,6 +76,21 @@ def test_prose_alone_is_one_plain_string_and_lenient_finds_no_mapping_in_it():
     assert checked.value == "I could not find a name in this message. Sorry!" and not checked.lenient
     checked = FMT.parse("`code` is not YAML,\nand neither is [this", lenient=True)
     assert not checked.parsed and checked.violations[0].kind == "parse"
+
+
+@pytest.mark.parametrize("text", ["```yaml\nname: Ada", "  `x`", "@x", "Here is the YAML:\n```yaml\nname: x",
+                                  "name: Ada\n```", DOC + "---\n", DOC + "--- \nname: Bob"])
+def test_a_completion_that_cannot_become_one_document_is_not_viable(text):
+    assert not FMT.viable(text) and not FMT.parse(text).valid
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8)),
+                    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner,
+                                                                                         max_size=3)), max_leaves=8))
+def test_every_prefix_of_a_rendered_document_is_viable(value):
+    text = render_yaml(value)
+    assert all(FMT.viable(text[:end]) for end in range(len(text) + 1))
 
 
 # -- YAML 1.2 meaning and JSON-like values -------------------------------------------------------
@@ -370,7 +384,7 @@ SCHEMASTORE_SAMPLE = {  # schema -> {file: valid upstream}; each a file a YAML 1
 
 
 @pytest.mark.skipif(not SCHEMASTORE.is_dir(), reason=f"SchemaStore corpus not found at {SCHEMASTORE} "
-                    "(the shared corpora live next to the repository; FORMTUNE_CORPORA overrides)")
+                    "(the shared corpora live beside the checkout)")
 @pytest.mark.parametrize("schema", SCHEMASTORE_SAMPLE)
 def test_a_sample_of_schemastore_yaml_tests_gets_its_upstream_verdict(schema):
     files = SCHEMASTORE_SAMPLE[schema]

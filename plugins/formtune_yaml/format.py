@@ -57,7 +57,34 @@ class YamlFormat(Format):
         return DecodingConstraint(Regex(pattern))
 
 
+    def viable(self, text: str) -> bool:
+        """False once the text cannot become one YAML document: it opens with a code fence (no
+        YAML token starts with a backtick or '@'), a block mapping or sequence is followed by a
+        line that starts with one at column 0 ("```" after "Here is the YAML:"), or a second
+        document starts (a ``---`` line after content)."""
+        if text.lstrip()[:1] in _RESERVED:
+            return False
+        lines = text.split("\n")
+        complete = len(lines) - 1  # the last line may still grow
+        root = None  # the first complete content line
+        for i, line in enumerate(lines):
+            if root is None:
+                if i < complete and _content(line) and not _MARKER.match(line):
+                    root = line
+            elif line[:1] in _RESERVED and _BLOCK_START.match(root):
+                return False
+            elif i < complete and line.startswith("---") and _MARKER.match(line):
+                return False
+        return True
+
+
 _MISSING = object()
+_RESERVED = ("`", "@")
+_MARKER = re.compile(r"(?:---|\.\.\.)(?:[ \t].*)?$|%")  # document markers and directives
+
+
+def _content(line: str) -> bool:
+    return bool(line.strip()) and not line.lstrip().startswith("#")
 
 
 def _extract(text: str) -> Any:
