@@ -48,6 +48,12 @@ class Format:
     #: Generator a task of this format uses when it names none (``data.generator``).
     default_generator: str = "schema-sampler"
 
+    def for_task(self, task: Task) -> Format:
+        """This format as ``task`` uses it. A format whose reading and writing depend on the task's
+        own options (the tool-call dialect a task picks) returns a configured copy; most return
+        ``self``. Called once per task, when the task's format is first needed."""
+        return self
+
     # -- reading and writing ----------------------------------------------------------------
 
     def parse(self, text: str, *, lenient: bool = False) -> Checked:
