@@ -185,8 +185,8 @@ def _check_value(param: str, value: Any, detail: dict[str, Any], possible: list[
     if expected is not None and described in _NESTED[language]:
         item_type = (detail.get("items") or {}).get("type")
         nested = table.get(item_type) if isinstance(item_type, str) else None
-    if isinstance(value, tuple):
-        value = list(value)
+    if described == "tuple" and isinstance(value, tuple):
+        value = list(value)  # BFCL: JSON turned the answers' tuples into lists
     if language == "python" and described in ("float", "number") and type(value) is int:
         value = float(value)  # BFCL allows an int for a float
     is_variable = False
