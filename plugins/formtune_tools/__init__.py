@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from formtune import TaskOptions, hookimpl
 from formtune_tools.format import ToolCallFormat
+from formtune_tools.generate import ToolCallGenerator
 from formtune_tools.hermes import HermesDialect
 from formtune_tools.jsonlist import JsonListDialect
+from formtune_tools.metrics import tool_metrics
 from formtune_tools.options import ToolsOptions
 from formtune_tools.pycalls import PythonCallsDialect
 from formtune_tools.validate import ToolCallValidator
@@ -37,3 +39,14 @@ def register_validators(register):
 @hookimpl
 def register_task_options(register):
     register(TaskOptions("tools", ToolsOptions, "tool calling: the dialect and the generated conversations"))
+
+
+@hookimpl
+def register_generators(register):
+    register(ToolCallGenerator())
+
+
+@hookimpl
+def register_metrics(register):
+    for metric in tool_metrics():
+        register(metric)
