@@ -50,3 +50,10 @@ def register_generators(register):
 def register_metrics(register):
     for metric in tool_metrics():
         register(metric)
+
+
+@hookimpl
+def register_commands(cli):
+    from formtune_tools.cli import add_commands
+
+    add_commands(cli)

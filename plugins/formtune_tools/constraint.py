@@ -14,8 +14,6 @@ import json
 import re
 from typing import Any
 
-#: At most this many calls in one turn (a regex needs a bound; BFCL's parallel answers have <= 8).
-MAX_CALLS = 8
 #: A plain answer: starts with a letter or a quote, at most 400 characters.
 ANSWER = r"""[A-Za-z"'][^\x00]{0,400}"""
 _ITEMS = 6  # array items at most, in Python literals
@@ -36,7 +34,7 @@ def json_value(schema: dict[str, Any]) -> str:
     return build_regex_from_schema(json.dumps(schema), r"[ ]?")
 
 
-def repeated(item: str, separator: str, most: int = MAX_CALLS) -> str:
+def repeated(item: str, separator: str, most: int) -> str:
     """``item`` once, then up to ``most - 1`` more, separated."""
     return f"{item}(?:{separator}{item}){{0,{most - 1}}}"
 

@@ -6,8 +6,9 @@ class adds what a dialect *may* offer beyond the protocol, with defaults:
 - ``rules``: how to call, in words, for the full prompt of an untuned model;
 - ``parse_lenient(text)``: calls found with tolerance (fences, chatter around them);
 - ``tool_message(call, result)``: how a tool's result is shown to the model in a later turn;
-- ``pattern(tools, answer)``: a regular expression of every valid call text for these tools, for
-  constrained decoding (``None``: the dialect cannot constrain);
+- ``pattern(tools, answer, most)``: a regular expression of every valid call text for these tools
+  (at most ``most`` calls in a turn) or ``answer``, for constrained decoding (``None``: the
+  dialect cannot constrain);
 - ``viable(text)``: whether a partial completion can still become a call or an answer.
 """
 
@@ -42,7 +43,7 @@ class TextDialect:
     def tool_message(self, call: Call, result: Any) -> dict[str, Any]:
         return {"role": "tool", "name": call["name"], "content": json.dumps(result, ensure_ascii=False)}
 
-    def pattern(self, tools: list[dict[str, Any]], answer: str) -> str | None:
+    def pattern(self, tools: list[dict[str, Any]], answer: str, most: int) -> str | None:
         return None
 
     def viable(self, text: str) -> bool:

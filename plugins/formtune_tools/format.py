@@ -123,9 +123,9 @@ class ToolCallFormat(Format):
                 parameters, tool_notes = guarded(tool["parameters"], tool["name"])
                 tools.append({**tool, "parameters": parameters})
                 notes += tool_notes
-            return pattern_of(tools, ANSWER), notes
+            return pattern_of(tools, ANSWER, task.options("tools").max_parallel), notes
 
-        pattern, notes = task.memo("tool-calls:constraint", build)
+        pattern, notes = task.memo(("tool-calls:constraint", self.dialect.name), build)
         if pattern is None:
             return None
         from outlines.types import Regex

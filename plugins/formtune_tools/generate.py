@@ -76,6 +76,7 @@ class Conversations:
         self.templates = {"train": [n for n in requests if n not in holdout] or requests,
                           "eval": [n for n in requests if n in holdout] or requests}
         self._samplers: dict[tuple[str, str], Any] = {}
+        self.written_by: str | None = None  # the template of the last request, for provenance
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -101,9 +102,10 @@ class Conversations:
         by_name = {t["name"]: t for t in self.tools}
         context = {"calls": [{**c, "tool": by_name[c["name"]]} for c in calls]}
         if not self.templates[split]:
+            self.written_by = None
             return generic_request(context["calls"], rng)
-        name = rng.choice(self.templates[split])
-        return self.task.templates[name].render(context, rng)
+        self.written_by = rng.choice(self.templates[split])
+        return self.task.templates[self.written_by].render(context, rng)
 
     def answer(self, calls: list[dict[str, Any]], results: list[Any], rng: random.Random) -> str:
         if self.options.answer_template:
@@ -191,5 +193,5 @@ class ToolCallGenerator:
         category = plan.cycle[index % len(plan.cycle)]
         rng = random.Random(derive_seed(seed, index, "tool-calls"))
         draft = plan.draft(category, split_of(task, seed), rng)
-        draft.meta = {"category": category}
+        draft.meta = {"category": category, "template": plan.written_by}
         return draft

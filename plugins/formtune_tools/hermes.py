@@ -55,11 +55,11 @@ class HermesDialect(TextDialect):
         bodies = [m[1] for m in re.finditer(r"<tool_call>(.*?)(?:</tool_call>|$)", text[:MAX_CALL_TEXT], re.DOTALL)]
         return [checked_call(strict_json(b.strip(), f"call {i}"), f"call {i}") for i, b in enumerate(bodies, 1)]
 
-    def pattern(self, tools: list[dict[str, Any]], answer: str) -> str | None:
+    def pattern(self, tools: list[dict[str, Any]], answer: str, most: int) -> str | None:
         one = "|".join(rf'\{{"name": {re.escape(json.dumps(t["name"]))}, "arguments": '
                        rf'{constraint.json_value(t["parameters"])}\}}' for t in tools)
         block = rf"{re.escape(OPEN)}\n(?:{one})\n{re.escape(CLOSE)}"
-        return f"(?:{constraint.repeated(block, chr(10))})|(?:{answer})"
+        return f"(?:{constraint.repeated(block, chr(10), most)})|(?:{answer})"
 
     def viable(self, text: str) -> bool:
         """False once a text that opened a call has a finished block that is not a call, or text

@@ -44,10 +44,10 @@ class JsonListDialect(TextDialect):
             body = f"[{body}]"
         return self.parse(body)
 
-    def pattern(self, tools: list[dict[str, Any]], answer: str) -> str | None:
+    def pattern(self, tools: list[dict[str, Any]], answer: str, most: int) -> str | None:
         one = "|".join(rf'\{{"name": {re.escape(json.dumps(t["name"]))}, "arguments": '
                        rf'{constraint.json_value(t["parameters"])}\}}' for t in tools)
-        return rf"\[(?:{constraint.repeated(f'(?:{one})', ', ')})?\]|(?:{answer})"
+        return rf"\[(?:{constraint.repeated(f'(?:{one})', ', ', most)})?\]|(?:{answer})"
 
     def viable(self, text: str) -> bool:
         """False once a complete JSON value is followed by more text, or the text opens with a

@@ -63,9 +63,9 @@ class PythonCallsDialect(TextDialect):
             body += "]"
         return _read(body, strict=False)
 
-    def pattern(self, tools: list[dict[str, Any]], answer: str) -> str | None:
+    def pattern(self, tools: list[dict[str, Any]], answer: str, most: int) -> str | None:
         one = "|".join(rf"{re.escape(t['name'])}\({constraint.python_arguments(t['parameters'])}\)" for t in tools)
-        return rf"\[(?:{constraint.repeated(f'(?:{one})', ', ')})?\]|(?:{answer})"
+        return rf"\[(?:{constraint.repeated(f'(?:{one})', ', ', most)})?\]|(?:{answer})"
 
 
 def _read(text: str, *, strict: bool) -> list[Call]:
