@@ -28,7 +28,9 @@ class HermesDialect(TextDialect):
         return f"<tools>\n{tool_lines(tools)}\n</tools>"
 
     def render(self, calls: list[Call]) -> str:
-        return "\n".join(f"{OPEN}\n{json.dumps(c, ensure_ascii=False)}\n{CLOSE}" for c in calls)
+        # "</" is written "<\/" (the same JSON string), so a value can never close its block.
+        return "\n".join(f"{OPEN}\n{json.dumps(c, ensure_ascii=False).replace('</', '<' + chr(92) + '/')}\n{CLOSE}"
+                         for c in calls)
 
     def parse(self, text: str) -> list[Call] | None:
         text = text.strip()

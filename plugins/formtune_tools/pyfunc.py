@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, create_model
@@ -48,14 +49,19 @@ def python_tool(obj: Any, source: str) -> dict[str, Any]:
 
 def _arguments_model(fn: Any, arg_docs: dict[str, str], where: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)  # resolves string annotations
+    except (NameError, TypeError) as exc:
+        raise SchemaError(f"{where}: cannot read its type hints: {exc}") from None
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise SchemaError(f"{where}: parameter {param.name!r}: *args and **kwargs cannot be described; "
                               "name every parameter")
-        if param.annotation is param.empty:
+        if param.name not in hints:
             raise SchemaError(f"{where}: parameter {param.name!r} has no type hint; add one (e.g. 'str')")
         default = ... if param.default is param.empty else param.default
-        fields[param.name] = (param.annotation, Field(default, description=arg_docs.get(param.name)))
+        described = {"description": arg_docs[param.name]} if param.name in arg_docs else {}
+        fields[param.name] = (hints[param.name], Field(default, **described))
     try:
         return create_model(fn.__name__, __config__=ConfigDict(extra="forbid"), **fields)
     except (PydanticUserError, TypeError, NameError) as exc:
