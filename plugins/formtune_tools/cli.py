@@ -97,7 +97,8 @@ def add_commands(cli: click.Group) -> None:
             instructions = task.spec.instructions
             dialect = task.options("tools").dialect if dialect == "python" else dialect
         rows = run(questions, _dialect(dialect), model=model, adapter=adapter, instructions=instructions,
-                   rules=(prompt or ("short" if adapter else "full")) == "full", limit=limit, batch_size=batch_size)
+                   rules=(prompt or ("short" if adapter else "full")) == "full", limit=limit, batch_size=batch_size,
+                   progress=not as_json)
         if answers_out is not None:
             write_answers(rows, answers_out)
         _print_summary(summarize([Outcome(r["correct"], r["error"]) for r in rows]), as_json)
