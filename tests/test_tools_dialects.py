@@ -103,3 +103,16 @@ def test_optional_items_may_be_left_out_anywhere():
     assert not any(re.fullmatch(pattern, s) for s in ["", "a", ",b", "a,c", "b,", "c,b"])
     only_optional = sequence([("a", False), ("b", False)], ",")
     assert {s for s in ["", "a", "b", "a,b", "b,a", ","] if re.fullmatch(only_optional, s)} == {"", "a", "b", "a,b"}
+
+
+def test_signature_listing_is_short_and_keeps_enums_nesting_and_optionality():
+    from formtune_tools.dialect import tool_lines
+
+    tool = {"name": "ship", "description": "Quotes shipping.", "parameters": {"type": "object", "properties": {
+        "to": {"type": "object", "properties": {"country": {"enum": ["DE", "FR"]}, "zip": {"type": "string"}},
+               "required": ["country"]},
+        "kg": {"type": "number"}, "tags": {"type": "array", "items": {"type": "string", "format": "date"}}},
+        "required": ["to", "kg"]}}
+    assert tool_lines([tool], "signatures") == ('ship(to: {country: "DE"|"FR", zip?: string}, kg: number, '
+                                                'tags?: [string(date)]) - Quotes shipping.')
+    assert HermesDialect().describe_tools([tool], "signatures").startswith("<tools>\nship(to: {")

@@ -37,7 +37,8 @@ def shop(tmp_path):
 def task_with(folder, **tools):
     text = (folder / "task.yaml").read_text()
     if tools:
-        text = text.replace("  dialect: hermes", "\n".join(f"  {k}: {json.dumps(v)}" for k, v in tools.items()))
+        text = re.sub(r"^  dialect: .*$", "\n".join(f"  {k}: {json.dumps(v)}" for k, v in tools.items()), text,
+                      flags=re.MULTILINE)
     (folder / "task.yaml").write_text(text)
     return load_task(folder / "task.yaml").check()
 
@@ -109,7 +110,9 @@ def test_generated_conversations_cover_every_category_in_held_out_wording(shop, 
     assert "voicemail" not in {r["provenance"]["template"] for r in trains}
     for row in evals + trains:
         system = row["input"][0]
-        assert system["role"] == "system" and "<tools>" in system["content"]
+        lines = system["content"].splitlines()
+        assert system["role"] == "system" and lines[0] == "Tools you can call:"
+        assert [line.split("(")[0] for line in lines[1:]] == [t["name"] for t in system["tools"]]  # signatures
         offered = len(system["tools"])
         assert category(row["input"], row["output"], offered) == row["provenance"]["category"]
         assert row["messages"][0]["content"].startswith(task.spec.instructions) and row["messages"][1]["role"] != "system"

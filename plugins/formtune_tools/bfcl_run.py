@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from formtune.conversation import chat_messages
+from formtune_tools.dialect import describe
 from formtune_tools.bfcl import Question, as_tool, category_of, expects_no_call, load_questions, score_question
 from formtune_tools.scoring import Outcome
 
@@ -22,11 +23,12 @@ DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Call the tools the request 
 _STARTS = {"hermes": r"\s*(<|`)", "json-list": r"\s*(\[|\{|`)", "python": r"\s*(\[|`|[A-Za-z_][\w.]*(\(|$))"}
 
 
-def conversation(question: Question, dialect: Any, instructions: str, rules: bool) -> list[dict[str, Any]]:
+def conversation(question: Question, dialect: Any, instructions: str, rules: bool,
+                 listing: str = "json") -> list[dict[str, Any]]:
     """The messages the model answers: system prompt with the question's tools, then its first turn."""
     tools = [as_tool(f) for f in question.functions]
     system = f"{instructions}\n\n{dialect.rules}" if rules and getattr(dialect, "rules", "") else instructions
-    return chat_messages(system, [{"role": "system", "content": dialect.describe_tools(tools)}, *question.turns[0]])
+    return chat_messages(system, [{"role": "system", "content": describe(dialect, tools, listing)}, *question.turns[0]])
 
 
 def decode(dialect: Any, text: str) -> list[dict[str, Any]] | None:
@@ -39,7 +41,7 @@ def decode(dialect: Any, text: str) -> list[dict[str, Any]] | None:
 
 
 def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | None = None,
-        instructions: str = DEFAULT_INSTRUCTIONS, rules: bool = True, limit: int | None = None,
+        instructions: str = DEFAULT_INSTRUCTIONS, rules: bool = True, listing: str = "json", limit: int | None = None,
         batch_size: int = 8, max_new_tokens: int = 256, progress: bool = True) -> list[dict[str, Any]]:
     """Answer every question of a BFCL file; one row per question with its text, calls and outcome."""
     from formtune.generation import generate
@@ -50,7 +52,7 @@ def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | N
     category = category_of(path)
     questions = load_questions(path)[:limit]
     lm, tokenizer = load_tuned(model, adapter, dtype="bfloat16" if bf16_supported() else "float32")
-    conversations = [conversation(q, dialect, instructions, rules) for q in questions]
+    conversations = [conversation(q, dialect, instructions, rules, listing) for q in questions]
     start = re.compile(_STARTS.get(dialect.name, r"."))
 
     def viable(text: str) -> bool:  # a call is due: stop a row once its text cannot become one

@@ -71,32 +71,33 @@ def add_commands(cli: click.Group) -> None:
 
     @tools.command("bfcl")
     @click.argument("questions", type=click.Path(path_type=Path))
-    @click.option("--dialect", default="python", show_default=True, help="How the model writes calls.")
+    @click.option("--dialect", help="How the model writes calls (default: the --task's, else python).")
     @click.option("--model", help="Model (default: the embedded SmolLM2-135M-Instruct).")
     @click.option("--adapter", type=click.Path(path_type=Path), help="A LoRA adapter (a run's adapter/ folder).")
     @click.option("--task", "task_file", type=click.Path(path_type=Path),
-                  help="Take the instructions (and dialect) from this task, as its tuned model was trained.")
+                  help="Take the instructions, dialect and tool listing from this task, as its tuned model was trained.")
     @click.option("--prompt", type=click.Choice(["full", "short"]),
                   help="full: instructions + the dialect's rules (default without --adapter); short: instructions only.")
     @click.option("--limit", type=int, help="Only the first N questions.")
     @click.option("--batch-size", default=8, show_default=True)
     @click.option("--answers", "answers_out", type=click.Path(path_type=Path), help="Write the answers here (JSONL).")
     @click.option("--json", "as_json", is_flag=True, help="Print {accuracy, n, errors} as JSON.")
-    def bfcl(questions: Path, dialect: str, model: str | None, adapter: Path | None, task_file: Path | None,
+    def bfcl(questions: Path, dialect: str | None, model: str | None, adapter: Path | None, task_file: Path | None,
              prompt: str | None, limit: int | None, batch_size: int, answers_out: Path | None, as_json: bool) -> None:
         """Run a model on a BFCL question file and print BFCL-comparable accuracy (AST categories,
         irrelevance). QUESTIONS is e.g. ../shared/corpora/bfcl/data/BFCL_v4_simple_python.json."""
         from formtune_tools.bfcl_run import DEFAULT_INSTRUCTIONS, run, write_answers
         from formtune_tools.scoring import Outcome, summarize
 
-        instructions = DEFAULT_INSTRUCTIONS
+        instructions, listing = DEFAULT_INSTRUCTIONS, "json"
         if task_file is not None:
             from formtune.task import load_task
 
             task = load_task(task_file)
-            instructions = task.spec.instructions
-            dialect = task.options("tools").dialect if dialect == "python" else dialect
-        rows = run(questions, _dialect(dialect), model=model, adapter=adapter, instructions=instructions,
+            options = task.options("tools")
+            instructions, listing, dialect = task.spec.instructions, options.listing, dialect or options.dialect
+        rows = run(questions, _dialect(dialect or "python"), model=model, adapter=adapter, instructions=instructions,
+                   listing=listing,
                    rules=(prompt or ("short" if adapter else "full")) == "full", limit=limit, batch_size=batch_size,
                    progress=not as_json)
         if answers_out is not None:

@@ -27,9 +27,9 @@ class TextDialect:
     description: str = ""
     rules: str = ""
 
-    def describe_tools(self, tools: list[dict[str, Any]]) -> str:
-        """One compact JSON line per tool, under a heading."""
-        return "Tools you can call:\n" + tool_lines(tools)
+    def describe_tools(self, tools: list[dict[str, Any]], listing: str = "json") -> str:
+        """One line per tool under a heading: compact JSON, or a signature (``listing="signatures"``)."""
+        return "Tools you can call:\n" + tool_lines(tools, listing)
 
     def render(self, calls: list[Call]) -> str:
         raise NotImplementedError
@@ -50,11 +50,53 @@ class TextDialect:
         return True
 
 
-def tool_lines(tools: list[dict[str, Any]]) -> str:
-    """Each tool as one compact JSON object (name, description, parameters) per line: few tokens."""
+def describe(dialect: Any, tools: list[dict[str, Any]], listing: str) -> str:
+    """The offered tools as ``dialect`` lists them, in the task's listing style when the dialect
+    offers styles (a dialect of the bare protocol lists tools its own way)."""
+    if isinstance(dialect, TextDialect):
+        return dialect.describe_tools(tools, listing)
+    return dialect.describe_tools(tools)
+
+
+def tool_lines(tools: list[dict[str, Any]], listing: str = "json") -> str:
+    """One line per tool: its definition as compact JSON (name, description, parameters), or with
+    ``listing="signatures"`` a typed signature and the description, a third of the tokens:
+    ``quote(to: {country: "DE"|"FR", zip: string}, kg: number, express?: boolean) - Quotes shipping.``"""
+    if listing == "signatures":
+        return "\n".join(f"{t['name']}({_fields(t['parameters'])})"
+                         + (f" - {t['description']}" if t.get("description") else "") for t in tools)
     return "\n".join(json.dumps({"name": t["name"], "description": t.get("description", ""),
                                  "parameters": t["parameters"]}, ensure_ascii=False, separators=(",", ":"))
                      for t in tools)
+
+
+def _fields(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    return ", ".join(f"{name}{'' if name in required else '?'}: {signature_type(sub)}"
+                     for name, sub in schema.get("properties", {}).items())
+
+
+def signature_type(schema: Any) -> str:
+    """A JSON Schema as a short type: ``string``, ``"a"|"b"``, ``[integer]``, ``{x: number, y?: string}``."""
+    if not isinstance(schema, dict):
+        return "any"
+    if "const" in schema:
+        return json.dumps(schema["const"], ensure_ascii=False)
+    if "enum" in schema:
+        return "|".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if branches:
+        return "|".join(signature_type(b) for b in branches)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return "|".join(signature_type({**schema, "type": k}) for k in kind)
+    if kind == "array":
+        return f"[{signature_type(schema.get('items', {}))}]"
+    if kind == "object" or "properties" in schema:
+        return f"{{{_fields(schema)}}}" if schema.get("properties") else "object"
+    if kind == "string" and "format" in schema:
+        return f"string({schema['format']})"
+    return kind if isinstance(kind, str) else "any"
 
 
 def checked_call(obj: Any, where: str) -> Call:

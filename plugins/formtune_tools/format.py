@@ -16,6 +16,7 @@ from formtune.errors import PluginError, TaskError
 from formtune.violations import Checked, Violation
 from formtune_tools import value as values
 from formtune_tools.constraint import ANSWER, guarded
+from formtune_tools.dialect import describe
 from formtune_tools.hermes import HermesDialect
 
 if TYPE_CHECKING:
@@ -88,13 +89,14 @@ class ToolCallFormat(Format):
         return tools
 
     def describe_schema(self, task: Task) -> str:
-        return self.dialect.describe_tools(task.schema)
+        return describe(self.dialect, task.schema, task.options("tools").listing)
 
     def instructions(self, task: Task) -> str:
         """The task's instructions; with ``offer: all`` the whole tool set follows them (otherwise
         each conversation lists the tools it offers)."""
-        if task.options("tools").offer == "all":
-            return f"{task.spec.instructions}\n\n{self.dialect.describe_tools(task.schema)}"
+        options = task.options("tools")
+        if options.offer == "all":
+            return f"{task.spec.instructions}\n\n{describe(self.dialect, task.schema, options.listing)}"
         return task.spec.instructions
 
     def prompt(self, task: Task) -> str:

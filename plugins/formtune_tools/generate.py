@@ -27,6 +27,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from formtune.contrib import Draft, derive_seed
+from formtune_tools.dialect import describe
 from formtune_tools.options import CATEGORIES
 from formtune_tools.requests import generic_answer, generic_request
 
@@ -126,7 +127,7 @@ class Conversations:
     def opening(self, offered: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self.options.offer == "all":
             return []
-        return [{"role": "system", "content": self.dialect.describe_tools(offered), "tools": offered}]
+        return [{"role": "system", "content": describe(self.dialect, offered, self.options.listing), "tools": offered}]
 
     # -- the categories ---------------------------------------------------------------------
 

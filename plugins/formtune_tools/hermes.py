@@ -24,8 +24,8 @@ class HermesDialect(TextDialect):
              '{"name": <tool name>, "arguments": <the arguments as a JSON object>}\n</tool_call>\n'
              "If no tool fits the request, answer in plain text without any block.")
 
-    def describe_tools(self, tools: list[dict[str, Any]]) -> str:
-        return f"<tools>\n{tool_lines(tools)}\n</tools>"
+    def describe_tools(self, tools: list[dict[str, Any]], listing: str = "json") -> str:
+        return f"<tools>\n{tool_lines(tools, listing)}\n</tools>"
 
     def render(self, calls: list[Call]) -> str:
         # "</" is written "<\/" (the same JSON string), so a value can never close its block.

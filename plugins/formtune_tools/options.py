@@ -59,6 +59,9 @@ class ToolsOptions(BaseModel):
 
     dialect: str = Field("hermes", description="How calls are written: hermes, json-list, python, or "
                          "a dialect another plugin registers (formtune plugins lists them).")
+    listing: str = Field("json", pattern="^(json|signatures)$",
+                         description="How the prompt lists tools: 'json' (each definition as compact JSON, as "
+                         "Hermes and Qwen do) or 'signatures' (typed signatures, about a third of the tokens).")
     offer: str = Field("example", pattern="^(example|all)$",
                        description="'example': each conversation offers its own few tools, listed in its "
                        "system prompt (as BFCL does); 'all': every tool, listed in the task's system prompt.")
