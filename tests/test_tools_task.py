@@ -177,3 +177,25 @@ def test_bfcl_command_runs_a_model_and_scores_it(tiny_model, tmp_path):
     rescored = run_formtune("score-calls", "--bfcl", str(CORPORA / "bfcl/data/BFCL_v4_simple_python.json"),
                             "--answers", str(answers), "--json")
     assert json.loads(rescored.stdout)["accuracy"] * 400 == pytest.approx(summary["accuracy"] * 4)
+
+
+def test_general_tools_mix_into_training_only(shop, tmp_path):
+    general = [{"type": "function", "function": {"name": "get_weather", "description": "Gets the weather for a city.",
+                                                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                                "required": ["city"]}}},
+               {"name": "convert_units", "description": "Converts a length.", "inputSchema": {
+                   "type": "object", "properties": {"meters": {"type": "number"}, "to": {"enum": ["ft", "in"]}},
+                   "required": ["meters", "to"]}}]
+    (shop / "general.json").write_text(json.dumps(general))
+    text = (shop / "task.yaml").read_text().replace("train: 300", "train: 40").replace("eval: 60", "eval: 12")
+    (shop / "task.yaml").write_text(text.replace("  max_parallel: 2", "  max_parallel: 2\n  general: {tools: general.json, share: 0.5}"))
+    task = load_task(shop / "task.yaml")
+    build_dataset(task, tmp_path / "data", progress=False)
+    trains, evals = read_rows(tmp_path / "data/train.jsonl"), read_rows(tmp_path / "data/eval.jsonl")
+    sources = Counter(r["provenance"]["tools"] for r in trains)
+    assert 10 <= sources["general"] <= 30 and sources["task"] + sources["general"] == 40
+    assert {r["provenance"]["tools"] for r in evals} == {"task"}
+    general_rows = [r for r in trains if r["provenance"]["tools"] == "general"]
+    assert all({t["name"] for t in r["input"][0]["tools"]} <= {"get_weather", "convert_units"} for r in general_rows)
+    assert all(r["provenance"]["template"] is None for r in general_rows)  # generic wording, not the task's
+    assert check('[get_weather(city="Oslo")]', task).valid  # the validator knows the general tools too

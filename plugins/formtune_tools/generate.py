@@ -12,7 +12,9 @@ Each draft is one conversation up to the turn the model must write, and what it 
   user asks for more and the model makes the next call.
 
 Arguments come from the schema sampler (valid by construction), tool results from the tool's
-output schema when it has one. Requests are written by the task's templates (held-out ones for the
+output schema when it has one. With ``tools.general``, a share of the *training* conversations is
+built the same way from other tools (general tool-calling practice, so that the skill carries over
+to tools never seen); evaluation stays on the task's own tools. Requests are written by the task's templates (held-out ones for the
 evaluation split) or, without templates, from the tools' descriptions. The category cycles with
 the index in proportion to ``tools.mix``, so every split covers every category evenly.
 
@@ -30,6 +32,7 @@ from formtune.contrib import Draft, derive_seed
 from formtune_tools.dialect import describe
 from formtune_tools.options import CATEGORIES
 from formtune_tools.requests import generic_answer, generic_request
+from formtune_tools.toolset import general_tools
 
 if TYPE_CHECKING:
     from formtune.task import Task
@@ -60,18 +63,18 @@ def category_cycle(weights: dict[str, float], length: int = 60) -> list[str]:
 class Conversations:
     """What one task's drafts share: tools, samplers, templates by split (built once per task)."""
 
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, tools: list[dict[str, Any]], own_templates: bool = True) -> None:
         self.task = task
         self.options = task.options("tools")
         self.dialect = task.format.dialect
-        self.tools: list[dict[str, Any]] = task.schema
+        self.tools = tools
         weights = {c: getattr(self.options.mix, c) for c in CATEGORIES if getattr(self.options.mix, c) > 0}
         if len(self.tools) < 2:  # one tool: nothing to choose among, nothing else to offer
             for category in ("multiple", "parallel_multiple", "irrelevance"):
                 weights.pop(category, None)
             weights = weights or {"simple": 1.0}
         self.cycle = category_cycle(weights)
-        names = list(task.templates)
+        names = list(task.templates) if own_templates else []
         holdout = set(task.spec.data.holdout_templates) - {self.options.answer_template}
         requests = [n for n in names if n != self.options.answer_template]
         self.templates = {"train": [n for n in requests if n not in holdout] or requests,
@@ -190,9 +193,15 @@ class ToolCallGenerator:
     name = "tool-calls"
 
     def draft(self, task: Task, *, seed: int, index: int) -> Draft:
-        plan: Conversations = task.memo("tool-calls:conversations", lambda: Conversations(task))
-        category = plan.cycle[index % len(plan.cycle)]
+        plan: Conversations = task.memo("tool-calls:conversations", lambda: Conversations(task, task.schema))
+        split = split_of(task, seed)
         rng = random.Random(derive_seed(seed, index, "tool-calls"))
-        draft = plan.draft(category, split_of(task, seed), rng)
-        draft.meta = {"category": category, "template": plan.written_by}
+        general = task.options("tools").general
+        source = "task"
+        if general is not None and split == "train" and rng.random() < general.share:
+            plan = task.memo("tool-calls:general", lambda: Conversations(task, general_tools(task), own_templates=False))
+            source = "general"
+        category = plan.cycle[index % len(plan.cycle)]
+        draft = plan.draft(category, split, rng)
+        draft.meta = {"category": category, "template": plan.written_by, "tools": source}
         return draft

@@ -7,6 +7,7 @@
       mix: {simple: 1, multiple: 2, parallel: 1, parallel_multiple: 1, irrelevance: 1, multi_turn: 1}
       distractors: [1, 3]         # other tools offered beside the right ones
       off_topic: [...]            # requests no tool can serve
+      general: {tools: other_tools.json, share: 0.3}   # training practice on other tools
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ class Mix(BaseModel):
         return self
 
 
+class General(BaseModel):
+    """Training conversations built from other tools, so that calling carries over to new tools."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tools: str = Field(description="A tool set file (OpenAI or MCP definitions), relative to the task file.")
+    share: float = Field(0.3, ge=0, le=0.9, description="Share of the training conversations built from them.")
+
+
 class ToolsOptions(BaseModel):
     """How a tool-calling task writes calls and which conversations it generates."""
 
@@ -74,6 +84,8 @@ class ToolsOptions(BaseModel):
                                  "train, odd-numbered ones are held out for evaluation.")
     declines: list[str] = Field(default_factory=lambda: list(DECLINES),
                                 description="How the model says no tool fits (irrelevance answers).")
+    general: General | None = Field(None, description="Mix in training conversations built from other "
+                                    "tools (never evaluated): general tool-calling practice.")
     answer_template: str | None = Field(None, description="A task template that writes the final answer "
                                         "from tool results (multi-turn); default: a generic summary.")
 

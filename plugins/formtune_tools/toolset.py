@@ -188,3 +188,11 @@ def registered_tools(registry: Any, name: str) -> list[Tool]:
         raise SchemaError(str(exc)) from None
     tools = tool_set.tools() if callable(tool_set.tools) else tool_set.tools
     return read_tools(tools, f"tool set {name!r}")
+
+
+def general_tools(task: Any) -> list[Tool]:
+    """The tools of the task's ``tools.general`` file (checked once per task), or none."""
+    general = task.options("tools").general
+    if general is None:
+        return []
+    return task.memo("tool-calls:general-tools", lambda: load_tool_file(task.base_dir / general.tools))

@@ -63,7 +63,8 @@ def shape_violations(value: Any) -> list[Violation]:
 
 
 class ToolCallValidator:
-    """Checks each call against the task's tool set (see the module docstring)."""
+    """Checks each call against the task's tool set, and the ``tools.general`` tools its training
+    conversations may also use (see the module docstring)."""
 
     name = "tool-calls"
     formats = ("tool-calls",)
@@ -74,7 +75,9 @@ class ToolCallValidator:
         shape = shape_violations(value)
         if shape or "answer" in value:
             return shape
-        tools = task.memo("tool-calls:by-name", lambda: {t["name"]: t for t in task.schema})
+        from formtune_tools.toolset import general_tools
+
+        tools = task.memo("tool-calls:by-name", lambda: {t["name"]: t for t in [*general_tools(task), *task.schema]})
 
         def compiled(name: str) -> Any:
             return task.memo(("tool-calls:params", name),
