@@ -4,7 +4,6 @@ the tool and the field; registered tool sets; ``formtune tools check``."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Literal
 
 import pytest

@@ -49,28 +49,20 @@ class ToolCallFormat(Format):
     # -- reading and writing ----------------------------------------------------------------
 
     def parse(self, text: str, *, lenient: bool = False) -> Checked:
+        """Calls, or a plain answer when the text is no call. Leniently (a ``lenient`` task), calls
+        the dialect finds around chatter count too, marked lenient."""
         try:
-            calls = self.dialect.parse(text)
+            calls, error = self.dialect.parse(text), None
         except ValueError as exc:
-            error = Violation("", f"malformed call: {exc}", "parse")
-            if lenient:
-                try:
-                    calls = _lenient(self.dialect, text)
-                except ValueError:
-                    calls = None
-                if calls is not None:
-                    return Checked(text, values.calls_value(calls), parsed=True, lenient=True)
+            calls, error = None, Violation("", f"malformed call: {exc}", "parse")
+        if calls is not None:
+            return Checked(text, values.calls_value(calls), parsed=True)
+        found = _lenient(self.dialect, text) if lenient else None
+        if found:
+            return Checked(text, values.calls_value(found), parsed=True, lenient=True)
+        if error is not None:
             return Checked(text, violations=[error])
-        if calls is None:
-            if lenient:
-                try:
-                    found = _lenient(self.dialect, text)
-                except ValueError:
-                    found = None
-                if found:
-                    return Checked(text, values.calls_value(found), parsed=True, lenient=True)
-            return Checked(text, values.answer_value(text.strip()), parsed=True)
-        return Checked(text, values.calls_value(calls), parsed=True)
+        return Checked(text, values.answer_value(text.strip()), parsed=True)
 
     def render(self, value: Any) -> str:
         if isinstance(value, dict) and "answer" in value:
@@ -141,4 +133,7 @@ class ToolCallFormat(Format):
 
 def _lenient(dialect: Any, text: str) -> list[dict[str, Any]] | None:
     read = getattr(dialect, "parse_lenient", None)
-    return None if read is None else read(text)
+    try:
+        return None if read is None else read(text)
+    except ValueError:
+        return None
