@@ -162,7 +162,8 @@ def read_answers(path: Path) -> dict[str, list[dict[str, Any]]]:
         if "id" not in row or not isinstance(calls, list) or not all(
                 isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments", {}), dict)
                 for c in calls):
-            raise UsageError(f"{path}:{number}: expected {{\"id\": …, \"calls\": [{{\"name\": …, \"arguments\": {{…}}}}]}}")
+            raise UsageError(f"{path}:{number}: expected "
+                             '{"id": …, "calls": [{"name": …, "arguments": {…}}]}')
         found[row["id"]] = [{"name": c["name"], "arguments": c.get("arguments", {})} for c in calls]
     return found
 

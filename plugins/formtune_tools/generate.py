@@ -14,13 +14,14 @@ Each draft is one conversation up to the turn the model must write, and what it 
 Arguments come from the schema sampler (valid by construction), tool results from the tool's
 output schema when it has one. With ``tools.general``, a share of the *training* conversations is
 built the same way from other tools (general tool-calling practice, so that the skill carries over
-to tools never seen); evaluation stays on the task's own tools. Requests are written by the task's templates (held-out ones for the
-evaluation split) or, without templates, from the tools' descriptions. The category cycles with
-the index in proportion to ``tools.mix``, so every split covers every category evenly.
+to tools never seen); evaluation stays on the task's own tools. Requests are written by the
+task's templates (held-out ones for the evaluation split) or, without templates, from the tools'
+descriptions. The category cycles with the index in proportion to ``tools.mix``, so every split
+covers every category evenly.
 
-The input is a message list that opens with a system message listing the offered tools (the core
-joins it to the task's system prompt); that message also carries the offered definitions under
-``"tools"``, which scoring reads.
+The input is a message list that opens with a system message listing the offered tools (the
+core joins it to the task's system prompt); that message also carries the offered definitions
+under ``"tools"``, which scoring reads.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class Conversations:
             return self.task.templates[self.options.answer_template].render(context, rng)
         return generic_answer(results, rng)
 
-    def offer(self, used: list[dict[str, Any]], rng: random.Random, extra: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+    def offer(self, used: list[dict[str, Any]], rng: random.Random,
+              extra: tuple[int, int] | None = None) -> list[dict[str, Any]]:
         """The used tools plus distractors, shuffled (or every tool, with ``offer: all``)."""
         if self.options.offer == "all":
             return list(self.tools)
@@ -184,7 +186,8 @@ class Conversations:
         following = rng.choice([t for t in self.tools if t is not tool])
         then = [self.call(following, rng)]
         history.append({"role": "assistant", "content": answer})
-        return self._turn(self.offer([tool, following], rng), self.request(then, split, rng), {"calls": then}, history)
+        offered = self.offer([tool, following], rng)
+        return self._turn(offered, self.request(then, split, rng), {"calls": then}, history)
 
 
 class ToolCallGenerator:
@@ -199,7 +202,8 @@ class ToolCallGenerator:
         general = task.options("tools").general
         source = "task"
         if general is not None and split == "train" and rng.random() < general.share:
-            plan = task.memo("tool-calls:general", lambda: Conversations(task, general_tools(task), own_templates=False))
+            plan = task.memo("tool-calls:general",
+                             lambda: Conversations(task, general_tools(task), own_templates=False))
             source = "general"
         category = plan.cycle[index % len(plan.cycle)]
         draft = plan.draft(category, split, rng)
