@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from formtune.contrib import Format
+from formtune.contrib import DecodingConstraint, Format
 from formtune.violations import Checked, Violation
 
 from formtune_xml.parse import NotXml, parse_xml
@@ -87,7 +87,7 @@ class XmlFormat(Format):
         except NotAnXmlValue:
             return set()
 
-    def constraint(self, task: Task) -> Any | None:
+    def constraint(self, task: Task) -> DecodingConstraint | None:
         from formtune_xml.constraint import regex_for
 
         pattern = regex_for(task)
@@ -95,7 +95,7 @@ class XmlFormat(Format):
             return None
         from outlines.types import Regex
 
-        return Regex(pattern)
+        return DecodingConstraint(Regex(pattern))
 
 
 class _JsonView:

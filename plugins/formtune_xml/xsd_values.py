@@ -13,7 +13,9 @@ import string
 from decimal import Decimal
 from typing import Any
 
-from formtune_xml.realistic import NUMBER_HINTS, STRING_HINTS, Xeger, hint_for
+from formtune.schema.sampler.budget import MAX_STRING
+from formtune.schema.sampler.realistic import NUMBER_HINTS, STRING_HINTS, hint_for
+from formtune.schema.sampler.values import Xeger
 
 XSD = "{http://www.w3.org/2001/XMLSchema}"
 IDREF_MARK = "\x00idref"  # replaced by an ID of the document once it is complete
@@ -117,7 +119,7 @@ class SimpleValues:
             pattern = pattern[4:-len(")$(?!\\n\\Z)")]
         repeat = 3 + attempt // 4
         try:
-            return Xeger(self.rng, repeat).xeger(pattern)
+            return Xeger(self.rng, repeat, MAX_STRING).xeger(pattern)
         except Exception:  # noqa: BLE001 - sre internals on exotic patterns
             return ""
 
