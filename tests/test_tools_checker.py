@@ -71,10 +71,10 @@ def test_parallel_calls_match_in_any_order_multiple_needs_one_call():
 def test_expected_calls_become_bfcl_ground_truth_and_errors_get_a_class():
     tool = {"name": "ship", "parameters": {"type": "object", "properties": {
         "to": {"type": "object", "properties": {"country": {"type": "string"}, "zip": {"type": "string"}}},
-        "kg": {"type": "number"}, "speed": {"type": "string", "default": "standard"}}}}
+        "kg": {"type": "number"}, "speed": {"type": "string", "default": "standard"}, "insure": {"type": "boolean"}}}}
     call = {"name": "ship", "arguments": {"to": {"country": "DE"}, "kg": 2}}
     assert possible_answer(call, tool) == {"ship": {"to": [{"country": ["DE"], "zip": [""]}], "kg": [2],
-                                                    "speed": ["", "standard"]}}
+                                                    "speed": ["", "standard"], "insure": [""]}}
     expected = {"calls": [call]}
 
     def outcome(value, parsed=True):
@@ -84,6 +84,8 @@ def test_expected_calls_become_bfcl_ground_truth_and_errors_get_a_class():
     assert outcome({"calls": [{"name": "ship", "arguments": {"to": {"country": "DE"}, "kg": 2, "speed": "standard"}}]}).correct
     assert outcome({"calls": [{"name": "ship", "arguments": {"to": {"country": "DE"}}}]}).error == "missing_arg"
     assert outcome({"calls": [{"name": "ship", "arguments": {**call["arguments"], "x": 1}}]}).error == "extra_arg"
+    not_asked = {"calls": [{"name": "ship", "arguments": {**call["arguments"], "insure": True}}]}
+    assert outcome(not_asked).error == "extra_arg"  # optional, but the request did not ask for it
     assert outcome({"calls": [{"name": "ship", "arguments": {"to": {"country": "FR"}, "kg": 2}}]}).error == "wrong_value"
     assert outcome({"calls": [{"name": "track", "arguments": {}}]}).error == "wrong_tool"
     assert outcome({"calls": [call, call]}).error == "wrong_count"

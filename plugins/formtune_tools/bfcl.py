@@ -142,16 +142,15 @@ def score_question(question: Question, category: str, calls: list[dict[str, Any]
         return Outcome(not got, None if not got else "call_when_none_due", not got)
     if category == "live_relevance":
         return Outcome(bool(got), None if got else "no_call_when_due", bool(got))
-    expected = [{"name": n, "arguments": {}} for a in question.answers or [] for n in a]
     if calls is None:
         return Outcome(False, "malformed_call")
     if not got:
         return Outcome(False, "no_call_when_due")
     verdict = check_calls(question.functions, got, question.answers or [], category, language_of(category))
-    names_right = sorted(names) == sorted(e["name"] for e in expected)
+    names_right = sorted(names) == sorted(n for a in question.answers or [] for n in a)
     if verdict.valid:
         return Outcome(True, None, True)
-    return Outcome(False, taxonomy(verdict, got, expected), names_right, verdict.message)
+    return Outcome(False, taxonomy(got, question.answers or []), names_right, verdict.message)
 
 
 def read_answers(path: Path) -> dict[str, list[dict[str, Any]]]:

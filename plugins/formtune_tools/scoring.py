@@ -4,8 +4,8 @@ and one error class per failure.
 The error taxonomy (one class per wrong example, the first problem found):
 
 - ``wrong_tool``: a tool other than the expected one was called;
-- ``missing_arg``: an expected argument (required, or asked for by the request) is absent;
-- ``extra_arg``: an argument the tool does not declare, or the request did not ask for;
+- ``missing_arg``: an argument the answer expects (required, or asked for by the request) is absent;
+- ``extra_arg``: an argument the tool does not declare, or that the request did not ask for;
 - ``wrong_value``: an argument of the wrong type or value;
 - ``wrong_count``: more or fewer calls than expected;
 - ``malformed_call``: the text tried to call but is not a well-formed call of the dialect;
@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from formtune_tools.checker import Verdict, check_calls
+from formtune_tools.checker import check_calls
 from formtune_tools.value import calls_of
 
 ERRORS = ("wrong_tool", "missing_arg", "extra_arg", "wrong_value", "wrong_count", "malformed_call",
@@ -72,20 +72,31 @@ def bfcl_category(category: str, expected_calls: int) -> str:
     return "multiple" if category == "multiple" else "simple"
 
 
-def taxonomy(verdict: Verdict, calls: list[dict[str, Any]], expected: list[dict[str, Any]]) -> str:
-    """The error class of a failed BFCL verdict."""
-    if sorted(c.get("name", "") for c in calls) != sorted(e["name"] for e in expected):
-        return "wrong_count" if len(calls) != len(expected) else "wrong_tool"
-    kind = verdict.cause or verdict.kind
-    if kind.endswith(("missing_required", "missing_optional")):
+def taxonomy(calls: list[dict[str, Any]], answers: list[dict[str, Any]]) -> str:
+    """The error class of a turn that BFCL's checker failed, from what was called and what the
+    possible answers allow: the tools first, then each call's arguments beside its expected call
+    (a parameter whose only acceptable value is "" was not asked for)."""
+    expected = [next(iter(a)) for a in answers]
+    if sorted(c.get("name", "") for c in calls) != sorted(expected):
+        return "wrong_count" if len(calls) != len(answers) else "wrong_tool"
+    pairs = _pairs(calls, [(name, next(iter(a.values()))) for name, a in zip(expected, answers)])
+    if any(p not in call["arguments"] for call, params in pairs for p, ok in params.items() if "" not in ok):
         return "missing_arg"
-    if kind.endswith("unexpected_param"):
+    if any(p not in params or all(v == "" for v in params[p]) for call, params in pairs for p in call["arguments"]):
         return "extra_arg"
-    if kind.endswith("wrong_func_name"):
-        return "wrong_tool"
-    if kind.endswith("wrong_count"):
-        return "wrong_count"
     return "wrong_value"
+
+
+def _pairs(calls: list[dict[str, Any]], expected: list[tuple[str, dict[str, list[Any]]]]) -> list[tuple[dict, dict]]:
+    """Each call beside the expected call of its tool that shares most of its parameters."""
+    left = list(expected)
+    pairs = []
+    for call in calls:
+        same = [e for e in left if e[0] == call["name"]]
+        best = max(same, key=lambda e: len(set(e[1]) & set(call["arguments"])))
+        left.remove(best)
+        pairs.append((call, best[1]))
+    return pairs
 
 
 def score_turn(parsed: bool, value: Any, expected: Any, functions: list[dict[str, Any]], category: str,
@@ -105,7 +116,7 @@ def score_turn(parsed: bool, value: Any, expected: Any, functions: list[dict[str
     verdict = check_calls(functions, got, answers, bfcl_category(category, len(want)), language)
     if verdict.valid:
         return Outcome(True, None, True)
-    return Outcome(False, taxonomy(verdict, got, want), names_right, verdict.message)
+    return Outcome(False, taxonomy(got, answers), names_right, verdict.message)
 
 
 def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
