@@ -72,6 +72,8 @@ def test_lenient_reading_follows_what_bfcl_tolerates():
     python = PythonCallsDialect()
     assert python.parse_lenient("```python\nmath.f(a=1, b=x)\n```") == [{"name": "math.f", "arguments": {"a": 1, "b": "x"}}]
     assert python.parse_lenient("Sure thing.") is None
+    assert python.parse_lenient("[math.factorial(5), f(x=2 * y)]") == [{"name": "math.factorial", "arguments": {}},
+                                                                     {"name": "f", "arguments": {"x": "2 * y"}}]
     hermes = HermesDialect()
     assert hermes.parse_lenient('Sure! <tool_call>\n{"name": "f", "arguments": {}}') == [{"name": "f", "arguments": {}}]
     assert JsonListDialect().parse_lenient('```json\n{"name": "f", "arguments": {"a": 1}}\n```') == [

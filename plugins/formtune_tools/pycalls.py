@@ -4,7 +4,8 @@ asks prompted models to answer.
 Reading is done with Python's own parser on the literal subset only (keyword arguments whose
 values are strings, numbers, True/False/None, lists and dicts): nothing is ever evaluated.
 Strictly, the calls must be one bracketed list and every argument named; leniently, as BFCL
-decodes prompted models, fences and missing brackets are tolerated and a bare name is its own text.
+decodes prompted models, fences and missing brackets are tolerated, positional arguments are
+ignored, and a bare name or an expression is its own source text.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _read(text: str, *, strict: bool) -> list[Call]:
     for i, node in enumerate(tree.body.elts, start=1):
         if not isinstance(node, ast.Call):
             raise ValueError(f"item {i} of the list is not a call")
-        if node.args:
+        if node.args and strict:  # BFCL's decoder ignores positional arguments
             raise ValueError(f"call {i}: positional arguments; name every argument (param=value)")
         arguments = {}
         for kw in node.keywords:
@@ -127,6 +128,6 @@ def _value(node: ast.expr, strict: bool, where: str) -> Any:
                 raise ValueError(f"{where}: dict keys must be strings")
             result[key] = _value(v, strict, where)
         return result
-    if isinstance(node, ast.Name) and not strict:
-        return node.id  # BFCL reads a bare name (a variable) as its text
+    if not strict:  # as BFCL's decoder: a variable is its name, an expression its source text
+        return node.id if isinstance(node, ast.Name) else ast.unparse(node)
     raise ValueError(f"{where}: {ast.unparse(node)[:40]!r} is not a literal (string, number, True/False/None, list, dict)")
