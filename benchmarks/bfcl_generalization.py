@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ROOT.parent / "shared" / "corpora"
+# ``shared/corpora`` beside the checkout or beside a folder above it (a worktree).
+CORPORA = next((p / "shared/corpora" for p in ROOT.parents if (p / "shared/corpora").is_dir()), Path("shared/corpora"))
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
 

@@ -28,7 +28,9 @@ from typing import Any
 from formtune_tools.bfcl import answer_calls, category_of, expects_no_call, load_questions, score_question
 from formtune_tools.checker import PYTHON_TYPES
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bfcl" / "data"
+# ``shared/corpora`` beside the checkout or beside a folder above it (a worktree).
+DATA = next((p / "shared/corpora/bfcl/data" for p in Path(__file__).resolve().parents
+             if (p / "shared/corpora/bfcl/data").is_dir()), Path("shared/corpora/bfcl/data"))
 SKIP = ("multi_turn", "memory", "web_search", "format_sensitivity", "live_relevance")
 PERTURBATIONS = ("wrong_name", "drop_required", "wrong_type", "out_of_list", "extra_arg")
 

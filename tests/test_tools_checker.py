@@ -8,12 +8,14 @@ import sys
 
 import pytest
 
-from conftest import CORPORA, ROOT, run_formtune
+from conftest import ROOT, run_formtune
 from formtune_tools.bfcl import answer_calls, category_of, load_questions, score_question
 from formtune_tools.checker import check_call, check_calls, standardize
 from formtune_tools.scoring import possible_answer, score_turn
 
-BFCL = CORPORA / "bfcl" / "data"
+# ``shared/corpora`` beside the checkout or beside a folder above it (a worktree).
+BFCL = next((p / "shared/corpora/bfcl/data" for p in ROOT.parents if (p / "shared/corpora/bfcl/data").is_dir()),
+            ROOT / "missing")
 needs_bfcl = pytest.mark.skipif(not BFCL.is_dir(), reason="needs ../shared/corpora/bfcl")
 
 AREA = {"name": "area", "parameters": {"type": "dict", "required": ["base", "unit"], "properties": {

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import CORPORA, ROOT, run_formtune
+from conftest import ROOT, run_formtune
 from formtune.check import check
 from formtune.contrib import Attempt, derive_seed
 from formtune.dataset import DatasetBuilder, build_dataset, read_rows
@@ -24,6 +24,8 @@ from formtune_tools.metrics import category, tool_metrics
 from formtune_tools.options import CATEGORIES
 
 EXAMPLE = ROOT / "examples" / "shop-assistant"
+BFCL = next((p / "shared/corpora/bfcl/data" for p in ROOT.parents if (p / "shared/corpora/bfcl/data").is_dir()),
+            ROOT / "missing")
 LOOKUP = {"name": "lookup_order", "arguments": {"order_id": "KL-20417"}}
 
 
@@ -165,16 +167,16 @@ def test_the_loop_runs_through_the_core_on_a_tiny_model(shop, tmp_path, tiny_mod
     assert "tools:accuracy" in write_report(tmp_path / "run").read_text()
 
 
-@pytest.mark.skipif(not (CORPORA / "bfcl").is_dir(), reason="needs ../shared/corpora/bfcl")
+@pytest.mark.skipif(not BFCL.is_dir(), reason="needs shared/corpora/bfcl")
 def test_bfcl_command_runs_a_model_and_scores_it(tiny_model, tmp_path):
     answers = tmp_path / "answers.jsonl"
-    result = run_formtune("tools", "bfcl", str(CORPORA / "bfcl/data/BFCL_v4_simple_python.json"), "--model",
+    result = run_formtune("tools", "bfcl", str(BFCL / "BFCL_v4_simple_python.json"), "--model",
                           str(tiny_model), "--limit", "4", "--answers", str(answers), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["n"] == 4 and 0.0 <= summary["accuracy"] <= 1.0
     assert len(answers.read_text().splitlines()) == 4
-    rescored = run_formtune("score-calls", "--bfcl", str(CORPORA / "bfcl/data/BFCL_v4_simple_python.json"),
+    rescored = run_formtune("score-calls", "--bfcl", str(BFCL / "BFCL_v4_simple_python.json"),
                             "--answers", str(answers), "--json")
     assert json.loads(rescored.stdout)["accuracy"] * 400 == pytest.approx(summary["accuracy"] * 4)
 
