@@ -19,11 +19,13 @@ __version__ = "0.1.0"
 _LAZY = {
     "Attempt": "formtune.contrib",
     "DecodingConstraint": "formtune.contrib",
+    "Dialect": "formtune.contrib",
     "Draft": "formtune.contrib",
     "Format": "formtune.contrib",
     "Generator": "formtune.contrib",
     "Metric": "formtune.contrib",
     "TaskOptions": "formtune.contrib",
+    "ToolSet": "formtune.contrib",
     "Validator": "formtune.contrib",
     "derive_seed": "formtune.contrib",
     "Checked": "formtune.violations",

@@ -1,9 +1,12 @@
-"""What a plugin contributes: formats, validators, generators, metrics, task options.
+"""What a plugin contributes: formats, validators, generators, metrics, task options, tool sets
+and tool-call dialects.
 
 These are the types a plugin author implements and the core consumes. A :class:`Format` turns a
 completion into a :class:`~formtune.violations.Checked` and a value back into text; validators
 add violations; generators feed the dataset; metrics score :class:`Attempt` objects in the
-evaluator; :class:`TaskOptions` give a plugin its own validated section of a task file.
+evaluator; :class:`TaskOptions` give a plugin its own validated section of a task file;
+:class:`ToolSet` and :class:`Dialect` feed the tool-calling format (the builtin ``tools`` plugin)
+with tools that packages ship and with the ways model families write calls.
 
 ``Format`` is a base class, so that a method added to it later comes with a default and never
 breaks a plugin written before. The other contributions are small protocols (any object with the
@@ -13,7 +16,7 @@ right attributes will do) or plain dataclasses.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -44,6 +47,12 @@ class Format:
     default_validators: tuple[str, ...] = ("json-schema",)
     #: Generator a task of this format uses when it names none (``data.generator``).
     default_generator: str = "schema-sampler"
+
+    def for_task(self, task: Task) -> Format:
+        """This format as ``task`` uses it. A format whose reading and writing depend on the task's
+        own options (the tool-call dialect a task picks) returns a configured copy; most return
+        ``self``. Called once per task, when the task's format is first needed."""
+        return self
 
     # -- reading and writing ----------------------------------------------------------------
 
@@ -238,6 +247,46 @@ class TaskOptions:
     name: str
     model: type[BaseModel]
     description: str = ""
+
+
+@dataclass(frozen=True)
+class ToolSet:
+    """A named set of tools that a package ships, for tasks to use by name.
+
+    ``tools`` holds the definitions (or a function returning them, so that nothing is read before a
+    task asks): OpenAI function definitions, MCP tool definitions or Python functions with type
+    hints. The tool-calling format checks them when a task uses the set, naming the set and the tool.
+    """
+
+    name: str
+    tools: Sequence[Any] | Callable[[], Sequence[Any]]
+    description: str = ""
+
+
+@runtime_checkable
+class Dialect(Protocol):
+    """How one model family writes tool calls in plain text, for templates without tool support.
+
+    A call is ``{"name": str, "arguments": dict}``. ``render`` writes calls as the model should
+    emit them, ``parse`` reads them back (``None`` when the text is no call at all, i.e. a plain
+    answer; ``ValueError`` when it is a broken call), so ``parse(render(calls)) == calls``.
+    ``describe_tools`` lists the tools a conversation offers, as the system prompt shows them.
+    """
+
+    name: str
+    description: str
+
+    def describe_tools(self, tools: list[dict[str, Any]]) -> str:
+        """The offered tools (``{"name", "description", "parameters"}``) as the prompt shows them."""
+        ...
+
+    def render(self, calls: list[dict[str, Any]]) -> str:
+        """The exact text of these calls (one or several in one turn)."""
+        ...
+
+    def parse(self, text: str) -> list[dict[str, Any]] | None:
+        """The calls in a whole completion, ``None`` for a plain answer; raises ValueError if broken."""
+        ...
 
 
 def derive_seed(*parts: object) -> int:

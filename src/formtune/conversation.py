@@ -17,8 +17,14 @@ Input = str | list[Message]
 
 
 def chat_messages(system: str, input: Input, output_text: str | None = None) -> list[Message]:
-    """The conversation for one example; the assistant turn is left out when ``output_text`` is None."""
+    """The conversation for one example; the assistant turn is left out when ``output_text`` is None.
+
+    An input that opens with a system message carries the example's own context (the tools one
+    conversation offers): it joins the system prompt, so the model sees one system turn.
+    """
     turns = [{"role": "user", "content": input}] if isinstance(input, str) else list(input)
+    if turns and turns[0].get("role") == "system":
+        system, turns = f"{system}\n\n{turns[0]['content']}".strip(), turns[1:]
     messages = [{"role": "system", "content": system}, *turns]
     if output_text is not None:
         messages.append({"role": "assistant", "content": output_text})

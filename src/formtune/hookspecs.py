@@ -25,7 +25,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from formtune.contrib import Format, Generator, Metric, TaskOptions, Validator
+    from formtune.contrib import Dialect, Format, Generator, Metric, TaskOptions, ToolSet, Validator
 
 hookspec = pluggy.HookspecMarker("formtune")
 hookimpl = pluggy.HookimplMarker("formtune")
@@ -119,6 +119,38 @@ def register_task_options(register: Callable[[TaskOptions], None]) -> None:
         @hookimpl
         def register_task_options(register):
             register(TaskOptions("xml", XmlOptions, "how JSON-Schema values become XML"))
+    """
+
+
+# --- tool calling ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_tool_sets(register: Callable[[ToolSet], None]) -> None:
+    """Contribute named sets of tools (``formtune.ToolSet``) that tasks of the tool-calling format
+    use by name, as packages that ship tools do: OpenAI or MCP definitions, or Python functions.
+
+    The definitions are checked when a task uses the set; ``formtune plugins`` lists the sets.
+
+    Example::
+
+        @hookimpl
+        def register_tool_sets(register):
+            register(ToolSet("weather", [get_forecast, get_alerts], "forecasts and alerts"))
+    """
+
+
+@hookspec
+def register_dialects(register: Callable[[Dialect], None]) -> None:
+    """Contribute tool-call dialects (``formtune.Dialect``): how one model family writes calls and
+    sees the offered tools when its chat template has no tool support. A task picks one in its
+    ``tools:`` section (``dialect: hermes``).
+
+    Example::
+
+        @hookimpl
+        def register_dialects(register):
+            register(PythonCallsDialect())
     """
 
 

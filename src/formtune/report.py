@@ -89,7 +89,9 @@ def _failure_html(row: dict[str, Any]) -> str:
     problems = "".join(f"<li><code>{html.escape(v['path'] or '/')}</code> {html.escape(v['message'])}</li>"
                        for v in row["violations"]) or "<li>valid, but not the expected value</li>"
     expected = html.escape(row.get("expected_text") or "(no reference)")
-    return (f"<div class=fail><p><b>input</b></p><pre>{html.escape(row['input'])}</pre>"
+    shown = row["input"] if isinstance(row["input"], str) else "\n".join(  # a multi-turn input, turn by turn
+        f"[{t.get('role')}] {t.get('content')}" for t in row["input"])
+    return (f"<div class=fail><p><b>input</b></p><pre>{html.escape(shown)}</pre>"
             f"<p><b>output</b></p><pre>{html.escape(row['completion'] or '(empty)')}</pre>"
             f"<p><b>expected</b></p><pre>{expected}</pre><ul>{problems}</ul></div>")
 

@@ -173,9 +173,9 @@ class Task:
 
     @cached_property
     def format(self) -> Format:
-        """The task's output format."""
+        """The task's output format, configured for this task (``Format.for_task``)."""
         try:
-            return self.registry.get("formats", self.spec.format)
+            return self.registry.get("formats", self.spec.format).for_task(self)
         except PluginError as exc:
             raise self._error("format", str(exc)) from None
 

@@ -1,0 +1,78 @@
+"""Running a model on a BFCL category and scoring it as BFCL does.
+
+Each question offers its own functions: they are listed in the system prompt by the chosen dialect
+(the same place and shape as in formtune's training rows, so a tuned model sees what it learned),
+after the instructions and, for an untuned model, the dialect's rules of calling. Completions are
+decoded leniently, as BFCL decodes prompted models (fences and missing brackets tolerated); a
+completion that does not decode counts as no call. Scoring is :func:`formtune_tools.bfcl.score_question`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from formtune.conversation import chat_messages
+from formtune_tools.dialect import describe
+from formtune_tools.bfcl import Question, as_tool, category_of, expects_no_call, load_questions, score_question
+from formtune_tools.scoring import Outcome
+
+DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Call the tools the request needs, or answer without a call."
+_STARTS = {"hermes": r"\s*(<|`)", "json-list": r"\s*(\[|\{|`)", "python": r"\s*(\[|`|[A-Za-z_][\w.]*(\(|$))"}
+
+
+def conversation(question: Question, dialect: Any, instructions: str, rules: bool,
+                 listing: str = "json") -> list[dict[str, Any]]:
+    """The messages the model answers: system prompt with the question's tools, then its first turn."""
+    tools = [as_tool(f) for f in question.functions]
+    system = f"{instructions}\n\n{dialect.rules}" if rules and getattr(dialect, "rules", "") else instructions
+    return chat_messages(system, [{"role": "system", "content": describe(dialect, tools, listing)}, *question.turns[0]])
+
+
+def decode(dialect: Any, text: str) -> list[dict[str, Any]] | None:
+    """The calls of a completion, leniently; None when it does not decode (BFCL: no call)."""
+    read = getattr(dialect, "parse_lenient", dialect.parse)
+    try:
+        return read(text) or []
+    except ValueError:
+        return None
+
+
+def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | None = None,
+        instructions: str = DEFAULT_INSTRUCTIONS, rules: bool = True, listing: str = "json", limit: int | None = None,
+        batch_size: int = 8, max_new_tokens: int = 256, progress: bool = True) -> list[dict[str, Any]]:
+    """Answer every question of a BFCL file; one row per question with its text, calls and outcome."""
+    from formtune.generation import generate
+    from formtune.hardware import bf16_supported
+    from formtune.progress import progress_bar
+    from formtune.train import load_tuned
+
+    category = category_of(path)
+    questions = load_questions(path)[:limit]
+    lm, tokenizer = load_tuned(model, adapter, dtype="bfloat16" if bf16_supported() else "float32")
+    conversations = [conversation(q, dialect, instructions, rules, listing) for q in questions]
+    start = re.compile(_STARTS.get(dialect.name, r"."))
+
+    def viable(text: str) -> bool:  # a call is due: stop a row once its text cannot become one
+        return not text.strip() or bool(start.match(text)) or expects_no_call(category)
+
+    with progress_bar(progress, f"bfcl {category}", len(questions)) as advance:
+        outputs = generate(lm, tokenizer, conversations, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                           viable=viable, on_batch=advance)
+    rows = []
+    for question, output in zip(questions, outputs):
+        calls = decode(dialect, output["completion"])
+        outcome: Outcome = score_question(question, category, calls)
+        rows.append({"id": question.id, "text": output["completion"], "calls": calls or [],
+                     "correct": outcome.correct, "error": outcome.error})
+    return rows
+
+
+def write_answers(rows: list[dict[str, Any]], path: Path) -> None:
+    """The answers as ``formtune score-calls`` reads them (one ``{"id", "calls", "text"}`` per line)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({"id": row["id"], "calls": row["calls"], "text": row["text"]}, ensure_ascii=False) + "\n")
