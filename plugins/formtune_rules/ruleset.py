@@ -138,7 +138,7 @@ class _Loader:
             self.spec = self._read_file(self.source)
         else:
             self.source, self.root = task.source, ("rules",)
-            self.spec = RuleSetSpec.model_validate(options.model_extra or {})
+            self.spec = options
 
     def fail(self, location: tuple[Any, ...], message: str) -> TaskError:
         line = line_of(self.source, (*self.root, *location))

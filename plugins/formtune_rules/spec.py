@@ -152,18 +152,23 @@ class RuleSetSpec(BaseModel):
         return self
 
 
-class RulesOptions(BaseModel):
+class RulesOptions(RuleSetSpec):
     """The ``rules:`` section: a rule set inline, or ``file:`` naming a YAML file that holds one."""
 
-    model_config = ConfigDict(extra="allow")
-
-    file: str | None = Field(None, description="A YAML file (relative to the task) holding the rule set.")
+    file: str | None = Field(None, description="A YAML file (relative to the task) holding the rule set "
+                             "(then give nothing else here).")
+    facts: dict[str, FactSpec] = Field(default_factory=dict)
+    rules: list[RuleSpec] = Field(default_factory=list, description="Logic rules, highest priority first.")
+    default: dict[str, Any] = Field(default_factory=dict, description="The answer when no rule applies: every "
+                                    "field a rule may set.")
 
     @model_validator(mode="after")
     def _inline_or_file(self) -> RulesOptions:
-        extra = self.model_extra or {}
-        if self.file is not None and extra:
-            raise ValueError(f"give the rule set either in 'file' or inline, not both ({', '.join(sorted(extra))})")
+        others = sorted(self.model_fields_set - {"file"})
+        if self.file is not None and others:
+            raise ValueError(f"give the rule set either in 'file' or inline, not both ({', '.join(others)})")
         if self.file is None:
-            RuleSetSpec.model_validate(extra)
+            missing = [k for k in ("facts", "rules", "default") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"a rule set needs {', '.join(missing)} (or 'file' naming a YAML file with them)")
         return self
