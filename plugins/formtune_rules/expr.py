@@ -142,7 +142,7 @@ class _Compiler:
     def _sum(self, item: Tree) -> _Node:
         left = self.node(item.children[0])
         for sign, child in zip(item.children[1::2], item.children[2::2]):
-            left = self._arithmetic(left, str(sign), self.node(child), child)
+            left = self._arithmetic(left, str(sign), self.node(child), sign)
         return left
 
     def _arithmetic(self, left: _Node, sign: str, right: _Node, item: Tree | Token) -> _Node:
