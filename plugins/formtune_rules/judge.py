@@ -103,7 +103,7 @@ def _rule_violation(ruleset: RuleSet, decision: Decision, facts: dict[str, Any],
         message = (f"rule {decider!r} decides {name} = {expected!r} ({ruleset.describe(decider, facts)}); "
                    f"the answer says {said}")
     lookalike = next((r for r in ruleset.rules if r.id not in decision.fired and r.then.get(name, _MISSING) == got), None)
-    if lookalike is not None:
+    if lookalike is not None and got != ruleset.spec.default.get(name):  # the default's value needs no rule
         message += f"; that is rule {lookalike.id!r}'s answer, but it does not apply ({ruleset.describe(lookalike.id, facts)})"
     return Violation(f"/{name}", message, f"rule:{decider}")
 
