@@ -53,3 +53,8 @@ def test_errors_say_what_and_where(source, message, column):
     assert message in err.value.message
     if column is not None:
         assert err.value.column == column
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    with pytest.raises(RuleSyntaxError, match="nested too deeply"):
+        compile_("not " * 5000 + "vip")

@@ -223,6 +223,8 @@ class ExprEngine:
             raise RuleSyntaxError("a condition of the expr engine is a non-empty string such as 'amount > 250'")
         try:
             tree = _parser().parse(source)
+        except RecursionError:
+            raise RuleSyntaxError("the condition is nested too deeply") from None
         except UnexpectedInput as exc:
             if getattr(getattr(exc, "token", None), "type", "") == "$END":
                 raise RuleSyntaxError("the condition ends too early", len(source.rstrip()) + 1) from None
@@ -230,7 +232,10 @@ class ExprEngine:
             raise RuleSyntaxError(f"cannot parse the condition at {found!r}",
                                   exc.column if isinstance(exc.column, int) and exc.column > 0 else None) from None
         compiler = _Compiler(names)
-        root = compiler.node(tree)
+        try:
+            root = compiler.node(tree)
+        except RecursionError:
+            raise RuleSyntaxError("the condition is nested too deeply") from None
         if root.type != "boolean":
             raise RuleSyntaxError(f"a condition must be true or false, this is a {root.type}", 1)
         return ExprCondition(source, root, {n: frozenset(v) for n, v in compiler.constants.items()})
