@@ -46,9 +46,9 @@ def _output(row: dict[str, Any], task: Any) -> Any:
     return task.format.parse(answers[-1]).value if answers else None
 
 
-def _boundary_labels(ruleset: RuleSet, facts: dict[str, Any]) -> list[str]:
+def _boundary_labels(ruleset: RuleSet, edges_of: dict[str, set[Any]], facts: dict[str, Any]) -> list[str]:
     labels = []
-    for name, (_, edges) in grids(ruleset).items():
+    for name, edges in edges_of.items():
         fact, value = ruleset.facts[name], facts[name]
         if fact.relative:
             days = (value - facts[fact.spec.relative_to]).days  # type: ignore[index]
@@ -65,6 +65,7 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
 
     report: dict[str, Any] = {"dataset": str(dataset), "task": task.name, "branches": ruleset.branches,
                               "held_out_branches": ruleset.spec.holdout_branches, "splits": {}}
+    edges_of = {name: edges for name, (_, edges) in grids(ruleset).items()}
     for split, path in _splits(dataset).items():
         rows = read_rows(path)
         branches: Counter[str] = Counter()
@@ -83,7 +84,7 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
             holds.update(decision.fired)
             decides.update(decision.deciding)
             conflicts += bool(decision.overridden)
-            edges.update(_boundary_labels(ruleset, facts))
+            edges.update(_boundary_labels(ruleset, edges_of, facts))
             output = _output(row, task)
             broken += output is not None and bool(judge(ruleset, output, "", facts).wrong)
         known = len(rows) - unknown
