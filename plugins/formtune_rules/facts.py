@@ -153,3 +153,46 @@ def facts_from_json(facts: Mapping[str, Fact], raw: Mapping[str, Any]) -> dict[s
     if missing:
         raise ValueError(f"facts missing: {', '.join(missing)}")
     return {name: fact.coerce(raw[name]) for name, fact in facts.items()}
+
+
+def stated_name(fact: Fact) -> str:
+    """The key under which an answer states a fact: relative dates as days before their reference."""
+    return f"{fact.name}_days_before_{fact.spec.relative_to}" if fact.relative else fact.name
+
+
+def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts as an answer states them (``rules.state``): relative dates as whole days before
+    their reference, other facts as in JSON; references of relative dates are left out (only the
+    difference matters to the rules)."""
+    references = {f.spec.relative_to for f in facts.values() if f.relative}
+    stated = {}
+    for name in facts:
+        fact = facts[name]
+        if name in references:
+            continue
+        if fact.relative:
+            stated[stated_name(fact)] = (values[fact.spec.relative_to] - values[name]).days
+        else:
+            stated[name] = fact.to_json(values[name])
+    return stated
+
+
+def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Facts from what an answer stated (references taken from ``truth``), ``None`` when unusable."""
+    if not isinstance(stated, dict):
+        return None
+    values = dict(truth)
+    try:
+        for name, fact in facts.items():
+            key = stated_name(fact)
+            if key not in stated:
+                continue
+            if fact.relative:
+                if not isinstance(stated[key], int) or isinstance(stated[key], bool):
+                    return None
+                values[name] = values[fact.spec.relative_to] - dt.timedelta(days=stated[key])
+            else:
+                values[name] = fact.coerce(stated[key])
+    except (ValueError, OverflowError):
+        return None
+    return values

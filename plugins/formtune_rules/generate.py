@@ -28,7 +28,7 @@ from formtune.contrib import Draft, derive_seed
 from formtune.errors import TaskError
 from formtune.formatters import Formatters
 from formtune_rules.branches import Explored, Point, draw, read_facts
-from formtune_rules.facts import draw_order, facts_to_json, resolve_relative
+from formtune_rules.facts import draw_order, facts_to_json, resolve_relative, stated_facts
 from formtune_rules.ruleset import RuleSet, rule_set
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class Plan:
             raise TaskError(f"{task.source or task.name}: templates: the rules generator writes inputs with the "
                             "task's templates; add at least one")
         properties = task.schema.get("properties", {}) if isinstance(task.schema, dict) else {}
-        fields = [*ruleset.decided_fields, *ruleset.fields]
+        fields = [*([ruleset.spec.state] if ruleset.spec.state else []), *ruleset.decided_fields, *ruleset.fields]
         order = [p for p in properties if p in fields] + [f for f in fields if f not in properties]
         return cls(ruleset, ruleset.explored, {"eval": list(ruleset.branches),
                                                  "train": [b for b in ruleset.branches if b not in held]},
@@ -131,6 +131,8 @@ class RulesGenerator:
         facts = resolve_relative(ruleset.facts, drawn)
         decision = ruleset.decide(facts)
         answer = dict(decision.answer)
+        if ruleset.spec.state is not None:
+            answer[ruleset.spec.state] = stated_facts(ruleset.facts, facts)
         for name, template in ruleset.fields.items():
             answer[name] = render(template, rng, facts=facts, answer=dict(answer))
         output = {name: answer[name] for name in plan.order}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from formtune.violations import Violation
-from formtune_rules.facts import facts_from_json
+from formtune_rules.facts import facts_from_json, facts_from_stated, stated_facts
 from formtune_rules.ruleset import Decision, RuleSet
 from formtune_rules.style import pointer_get, style_problems
 
@@ -40,6 +40,8 @@ class Verdict:
     wrong: dict[str, Any] = field(default_factory=dict)  # decided field -> the (wrong) value answered
     style: dict[str, list[str] | None] = field(default_factory=dict)  # style id -> problems; None: not applicable
     violations: list[Violation] = field(default_factory=list)
+    read_right: bool | None = None  # the facts the answer states (rules.state) are the true ones
+    follows_own_facts: bool | None = None  # its decided fields follow from the facts it states
 
     @property
     def adherent(self) -> bool | None:
@@ -68,6 +70,12 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
             verdict.wrong[name] = None if got is _MISSING else got
             if value is not None:
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
+    if decision is not None and ruleset.spec.state is not None:
+        stated = answer.get(ruleset.spec.state) if value is not None else None
+        verdict.read_right = stated == stated_facts(ruleset.facts, facts or {})
+        own = facts_from_stated(ruleset.facts, stated, facts or {})
+        verdict.follows_own_facts = own is not None and all(
+            answer.get(k) == v for k, v in ruleset.decide(own).answer.items())
     env = {**(facts or {}), **{k: v for k, v in answer.items() if k in ruleset.spec.default}}
     for rule in ruleset.style:
         if rule.condition is not None:

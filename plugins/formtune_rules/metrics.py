@@ -59,6 +59,12 @@ def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
                      "adherence on branches kept out of training entirely")
     yield Metric("adherence_conflicts", on(lambda v: bool(v.decision.overridden)),  # type: ignore[union-attr]
                  "adherence where a rule holds but higher rules take its fields (priority decides)")
+    if ruleset.spec.state is not None:
+        yield Metric("facts_read", lambda a: _score(verdict(a).read_right),
+                     f"share of answers whose stated facts ({ruleset.spec.state}) are the input's")
+        yield Metric("follows_own_facts", lambda a: _score(verdict(a).follows_own_facts),
+                     "share of answers whose decision follows the rules from the facts they state "
+                     "(the rule is applied, whether or not the facts were read right)")
     for rule_id in [*(r.id for r in ruleset.rules), "default"]:
         yield Metric(f"rule/{rule_id}", lambda a, r=rule_id: _score(verdict(a).rule_right(r)),
                      f"share of answers right on the fields rule {rule_id!r} decides", group=PER_RULE)

@@ -196,6 +196,11 @@ class _Loader:
             if ss.when is not None:
                 condition = self._compile(engine, ss.when, style_names, ("style", i, "when"), f"style rule {ss.id!r}")
             style.append(StyleRule(ss, condition))
+        if spec.state is not None:
+            self._check_field(("state",), spec.state)
+            if spec.state in spec.default or spec.state in spec.fields:
+                raise self.fail(("state",), f"{spec.state!r} is decided by the rules or written by a template; "
+                                "the facts need a field of their own")
         templates = {}
         for name, ref in spec.fields.items():
             self._check_field(("fields", name), name)

@@ -136,6 +136,9 @@ class RuleSetSpec(BaseModel):
     style: list[StyleSpec] = Field(default_factory=list)
     fields: dict[str, TemplateRef] = Field(default_factory=dict, description="Answer fields no rule decides, "
                                            "written by a Jinja2 template from 'facts' and 'answer'.")
+    state: str | None = Field(None, description="An answer field (an object) in which the answer first states "
+                              "the facts it read, relative dates as days before their reference; the decided "
+                              "fields follow from them, so a small model reads first, then decides.")
     holdout_branches: list[str] = Field(default_factory=list, description="Branches kept out of training "
                                         "entirely (evaluation only): does the model learn the rule or the examples?")
     boundary_share: float = Field(0.4, ge=0, le=1, description="Share of generated examples drawn from boundary "
