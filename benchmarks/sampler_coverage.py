@@ -5,7 +5,9 @@ not compile offline are counted apart), draw ``--seeds`` instances, and re-check
 independently built jsonschema validator. A schema counts as covered when every seed gives a valid
 instance. Prints per-subset coverage, the keywords that defeat the sampler most, and samples/s.
 
-    PYTHONPATH=src:plugins python benchmarks/sampler_coverage.py [--limit N] [--jobs 2]
+    flock /work/wt/heavy.lock .venv/bin/python benchmarks/sampler_coverage.py [--limit N] [--jobs 2]
+
+The corpus is ``shared/corpora/jsonschemabench`` beside the checkout or beside a folder above it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 import jsonschema
 import referencing
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpora/jsonschemabench"
+CORPUS = next((p / "shared/corpora/jsonschemabench" for p in Path(__file__).resolve().parents
+               if (p / "shared/corpora/jsonschemabench").is_dir()), Path("shared/corpora/jsonschemabench"))
 
 
 class _Timeout(Exception):
@@ -107,6 +110,7 @@ def main() -> None:
     reasons: Counter[str] = Counter()
     drawn = 0
     busy = 0.0
+    slowest = max(results, key=lambda r: r[4])
     for sid, outcome, detail, n, secs in results:
         per[subset_of[sid]][outcome] += 1
         drawn += n
@@ -129,6 +133,7 @@ def main() -> None:
         print(f"  {reason:<24}{count:>6}")
     print(f"\n{drawn} valid samples in {wall:.0f} s wall with {opts.jobs} jobs "
           f"= {drawn / wall:.1f} samples/s ({drawn / busy:.1f} per busy worker-second)")
+    print(f"slowest schema: {slowest[0]} ({slowest[1]}) {slowest[4]:.1f} s for {opts.seeds} seeds")
     shown = 0
     for sid, outcome, detail, _, _ in results:
         if shown < opts.show and outcome in ("refused", "invalid", "crash", "timeout"):

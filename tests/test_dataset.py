@@ -14,6 +14,7 @@ import pytest
 
 from formtune.dataset import build_dataset, read_rows
 from formtune.errors import FormtuneError
+from formtune.plugins import build_registry
 from formtune.schema.compile import compile_schema, violations
 from formtune.task import load_task
 
@@ -53,18 +54,39 @@ def test_build_is_deterministic_and_rerun_is_a_no_op(tmp_path):
     assert (tmp_path / "a" / "train.jsonl").read_text() == before
 
 
+SOMETIMES_WRONG = """
+from formtune import Draft, hookimpl
+
+
+class SometimesWrong:
+    \"\"\"Every third output breaks the person schema (age below the minimum).\"\"\"
+    name = "sometimes-wrong"
+
+    def draft(self, task, *, seed, index):
+        age = 3 if index % 3 == 0 else 30 + index % 50
+        return Draft(output={"name": f"P{seed % 997}-{index}", "email": f"p{index}@example.org", "age": age})
+
+
+@hookimpl
+def register_generators(register):
+    register(SometimesWrong())
+"""
+
+
 def test_invalid_candidates_never_reach_training(tmp_path):
     shutil.copy(DATA / "person.schema.json", tmp_path)
+    (tmp_path / "wrong.py").write_text(SOMETIMES_WRONG)
     task_file = tmp_path / "task.yaml"
-    # The hand-written example breaks the schema (age below the minimum); a template misspells a
-    # field it only uses when the optional age is present.
-    task_file.write_text((DATA / "person.task.yaml").read_text().replace("age: 36}", "age: 3}")
-                         .replace(", {{ output.age }} years", ", {{ output.agee }} years"))
-    summary = build_dataset(load_task(task_file), tmp_path / "out", progress=False)
-    assert summary.accepted["train"] == 40
-    assert summary.rejected["invalid: schema:minimum at /age"] == 1
-    assert any(reason.startswith("template intro:") for reason in summary.rejected)
-    assert all(r["provenance"]["source"] == "synthetic" for r in rows(tmp_path / "out", "train"))
+    task_file.write_text((DATA / "person.task.yaml").read_text()
+                         .replace("data:\n", "data:\n  generator: sometimes-wrong\n"))
+    task = load_task(task_file, build_registry([tmp_path / "wrong.py"]))
+    summary = build_dataset(task, tmp_path / "out", progress=False)
+    assert summary.accepted == {"eval": 10, "train": 40}
+    assert summary.rejected == {"invalid: schema:minimum at /age": 5 + 20}  # eval 0..14, train 0..58
+    stored = rows(tmp_path / "out", "train") + rows(tmp_path / "out", "eval")
+    assert all(r["output"]["age"] >= 18 for r in stored)
+    assert [json.loads(line)["index"] for line in (tmp_path / "out" / "rejected.jsonl").read_text().splitlines()] \
+        == [*range(0, 15, 3), *range(0, 60, 3)]
 
 
 def test_duplicate_inputs_are_dropped(tmp_path):

@@ -57,3 +57,14 @@ def test_listings_keep_every_item_in_order():
     for text in seen:
         positions = [text.index(item) for item in items]
         assert positions == sorted(positions), text
+
+
+def test_templates_reach_the_formatters_and_the_tasks_phrases(tmp_path):
+    from formtune.task import load_task
+
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    (tmp_path / "task.yaml").write_text(
+        "name: t\nschema: s.json\ninstructions: x\nphrases: {priority: {high: [ASAP]}}\n"
+        "templates:\n  - name: a\n    text: \"{{ fmt.say('priority', output.p) }} by {{ fmt.date(output.d) }}\"\n")
+    text = load_task(tmp_path / "task.yaml").templates["a"].render({"p": "high", "d": "2024-03-05"}, random.Random(1))
+    assert text.startswith("ASAP by ") and dates.parse(text[8:].replace("of ", "")).date().isoformat() == "2024-03-05"

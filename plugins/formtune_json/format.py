@@ -3,10 +3,15 @@
 Strict means the whole completion is one JSON document as RFC 8259 defines it: no ``NaN`` or
 ``Infinity``, no number too large for a double (``1e400``), and no object with a repeated key
 (Python's parser silently keeps the last one, which hides a model's mistake).
+
+Work on hostile input is bounded: nesting deeper than :data:`MAX_DEPTH` (serde_json's default)
+and integers longer than :data:`MAX_DIGITS` digits are parse violations, never a crash. A string
+escaping half of a surrogate pair (``"\\ud800"``) is not text, so it is a parse violation too.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -18,6 +23,14 @@ from formtune.violations import Checked, Violation
 if TYPE_CHECKING:
     from formtune.task import Task
 
+#: Deepest nesting of arrays and objects accepted; deeper documents are a parse violation (and
+#: would exhaust the validator's recursion).
+MAX_DEPTH = 128
+#: Longest integer accepted (Python refuses to convert longer ones anyway).
+MAX_DIGITS = 4300
+#: Lenient extraction tries a document at the first this many ``[`` or ``{`` of a text (each
+#: try may read to the end: the bound keeps hostile prose from taking quadratic time).
+MAX_LENIENT_STARTS = 100
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 
@@ -36,6 +49,12 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _NotJson(f"an integer of {len(text.lstrip('-'))} digits is too long (limit {MAX_DIGITS})")
+    return int(text)
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -45,15 +64,52 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int,
                             object_pairs_hook=_unique_keys)
 
 
+def _checked(value: Any) -> Any:
+    """``value`` itself, or :class:`_NotJson` when it nests deeper than :data:`MAX_DEPTH` or holds
+    a string that is not Unicode text (an escaped lone surrogate such as ``"\\ud800"``)."""
+    level, depth = [value], 0
+    while level:
+        containers = []
+        for item in level:
+            if isinstance(item, str):
+                _check_text(item)
+            elif isinstance(item, (dict, list)):
+                containers.append(item)
+        if not containers:
+            return value
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _NotJson(f"nested deeper than {MAX_DEPTH} levels")
+        level = [x for c in containers for x in ([*c, *c.values()] if isinstance(c, dict) else c)]
+    return value
+
+
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _NotJson(f"\\u{ord(text[exc.start]):04x} is a lone surrogate, not a character") from None
+
+
 def _loads(text: str) -> Any:
+    if text.startswith("\ufeff"):
+        raise _NotJson("it starts with a byte order mark (U+FEFF), which JSON text must not")
     try:
-        return _DECODER.decode(text)
+        return _checked(_DECODER.decode(text))
     except RecursionError:
-        raise _NotJson("nested too deeply") from None
+        raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _raw_decode(text: str, start: int) -> Any:
+    try:
+        return _checked(_DECODER.raw_decode(text, start)[0])
+    except RecursionError:
+        raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
 
 
 class JsonFormat(Format):
@@ -111,9 +167,9 @@ def _extract(text: str) -> Any:
             return _loads(block)
         except ValueError:
             pass
-    for match in re.finditer(r"[\[{]", text):
+    for match in itertools.islice(re.finditer(r"[\[{]", text), MAX_LENIENT_STARTS):
         try:
-            return _DECODER.raw_decode(text, match.start())[0]
-        except (ValueError, RecursionError):
+            return _raw_decode(text, match.start())
+        except ValueError:
             continue
     return _MISSING

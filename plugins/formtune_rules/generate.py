@@ -21,7 +21,6 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from num2words import num2words
 
 from formtune.contrib import Draft, derive_seed
@@ -60,9 +59,11 @@ def render(template: InputTemplate, rng: random.Random, **context: Any) -> str:
     def chance(p: float) -> bool:
         return rng.random() < p
 
+    # InputTemplate.render() gives templates ``output`` only; these inputs are written from facts.
+    fmt = Formatters(rng, template.phrases)
     try:
-        return template.template.render(pick=pick, chance=chance, fmt=Formatters(rng), words=words, **context).strip()
-    except jinja2.TemplateError as exc:
+        return template.template.render(pick=pick, chance=chance, fmt=fmt, words=words, **context).strip()
+    except Exception as exc:  # any error of the template's own expressions: undefined, type, division…
         raise TaskError(f"{template.origin}: {type(exc).__name__}: {exc}; fix the template") from None
 
 

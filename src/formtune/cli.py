@@ -1,17 +1,20 @@
 """The ``formtune`` command: a thin shell over the Python API.
 
-Exit codes: 0 success; 1 the work found a problem (an invalid file, a failed build);
-2 a usage error, a bad task, schema or plugin. Errors print one ``ERROR:`` line, no traceback.
+Exit codes: 0 success; 1 the work found a problem (an invalid file, a failed write);
+2 a usage error, a bad task, schema or plugin. Errors print one ``ERROR:`` line, no traceback;
+so does a failed read or write of the file system (a full disk), with exit 1.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
 import click
 
+from formtune.limits import MAX_FILE_BYTES, TIME_LIMIT_S
 from formtune.errors import FormtuneError, PluginError, SchemaError, TaskError, UsageError
 
 USER_ERRORS = (UsageError, TaskError, SchemaError, PluginError)
@@ -27,6 +30,10 @@ class _Group(click.Group):
         except FormtuneError as exc:
             click.echo(f"ERROR: {exc}", err=True)
             sys.exit(2 if isinstance(exc, USER_ERRORS) else 1)
+        except OSError as exc:  # the file system said no: a full disk, a file-size limit, permissions
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"ERROR: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted; what was finished is kept — rerun the same command to continue", err=True)
             sys.exit(130)
@@ -37,7 +44,14 @@ class _Group(click.Group):
 @click.option("--plugin", "plugin_files", multiple=True, type=click.Path(path_type=Path),
               help="Load a local plugin file (repeatable).")
 def cli(plugin_files: tuple[Path, ...]) -> None:
-    """Fine-tune small language models until they reliably speak a machine format."""
+    """Fine-tune small language models until they reliably speak a machine format.
+
+    \b
+    Exit codes:
+      0  success
+      1  the work found a problem (an invalid file, a failed write)
+      2  usage error, or a broken task, schema or plugin (one ERROR: line)
+    """
     if plugin_files:
         from formtune.plugins import add_local_plugins
 
@@ -48,22 +62,41 @@ def cli(plugin_files: tuple[Path, ...]) -> None:
 @click.option("--schema", required=True, type=click.Path(path_type=Path),
               help="Schema file in the format's schema language (JSON Schema; XSD for xml).")
 @click.option("--format", "fmt", default="json", show_default=True, help="Output format of the files.")
-@click.option("--lenient", is_flag=True, help="Extract documents from fences or prose (still reported invalid).")
+@click.option("--lenient", is_flag=True,
+              help="Also extract documents from fences or prose: such a file is reported LENIENT-VALID "
+              "(\"lenient_valid\": true with --json), and is still not valid.")
 @click.option("--validator", "validators", multiple=True,
               help="Validator to run (repeatable; default: the format's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option("--max-bytes", default=MAX_FILE_BYTES, show_default=True, type=click.IntRange(min=1),
+              help="Larger files are reported invalid without being parsed.")
+@click.option("--time-limit", default=TIME_LIMIT_S, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds per file before it is reported invalid (0: no limit).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(schema: Path, fmt: str, lenient: bool, validators: tuple[str, ...], as_json: bool,
-             files: tuple[Path, ...]) -> None:
-    """Check that each FILE is exactly one valid document of the schema."""
+def validate(schema: Path, fmt: str, lenient: bool, validators: tuple[str, ...], as_json: bool, max_bytes: int,
+             time_limit: float, files: tuple[Path, ...]) -> None:
+    """Check that each FILE is exactly one valid document of the schema.
+
+    Every file gets a result, including one that cannot be read, is not UTF-8 or is too large
+    (INVALID, with the reason).
+
+    \b
+    Exit codes:
+      0  every file is valid
+      1  some file is not valid (including LENIENT-VALID, unreadable and too large files)
+      2  usage error: bad option, schema, format or validator; nothing was checked
+    """
     from formtune.api import validate_files
 
-    results = validate_files(schema, list(files), fmt, lenient, list(validators) or None)
+    results = validate_files(schema, list(files), fmt, lenient, list(validators) or None,
+                             max_bytes=max_bytes, time_limit=time_limit or None)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False))
     else:
         for r in results:
-            click.echo(f"{r.file}: {'valid' if r.valid else 'INVALID'}")
+            status = "valid" if r.valid else "LENIENT-VALID (found in fences or prose; not valid)" \
+                if r.lenient_valid else "INVALID"
+            click.echo(f"{r.file}: {status}")
             for v in r.errors:
                 click.echo(f"  {v.path or '/'}: {v.message}")
     sys.exit(0 if all(r.valid for r in results) else 1)
@@ -116,26 +149,44 @@ def plugins(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.option("--dir", "folder", type=click.Path(path_type=Path), help="Where to create it (default: ./NAME).")
-def init(name: str, folder: Path | None) -> None:
-    """Scaffold a task folder: task.yaml, a schema and an input template."""
+@click.option("--dir", "folder", help="Where to create it (default: ./NAME).")
+def init(name: str, folder: str | None) -> None:
+    """Scaffold a task folder: task.yaml, a schema and an input template.
+
+    NAME is the task's name: letters, digits, '.', '_' and '-', starting with a letter or digit.
+    """
     from formtune.scaffold import scaffold_task
 
-    path = scaffold_task(name, folder or Path(name))
+    path = scaffold_task(name, folder)
     click.echo(f"created {path}; next: formtune generate {path}")
 
 
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Dataset folder (default: data/<task name>).")
+@click.option("--rebuild", is_flag=True,
+              help="Discard what the folder holds and make it again (needed when the task changed).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(task_file: Path, out: Path | None, quiet: bool) -> None:
-    """Build the task's validated dataset; rerun to continue an interrupted build."""
+def generate(task_file: Path, out: Path | None, rebuild: bool, quiet: bool) -> None:
+    """Build the task's validated dataset; rerun to continue an interrupted build.
+
+    A folder belongs to one version of its task: when the task changes in a way that shapes the
+    data, a folder holding rows is refused (the message says what changed) until --rebuild.
+    Lowering data.train trims the training split to its first rows.
+
+    \b
+    Exit codes:
+      0  the dataset is complete
+      1  a write failed (the next run repairs and continues)
+      2  the task is broken or cannot reach its counts, the folder is refused or busy
+    """
     from formtune.dataset import build_dataset
     from formtune.task import load_task
 
     task = load_task(task_file)
-    summary = build_dataset(task, out or Path("data") / task.name, progress=not quiet)
+    summary = build_dataset(task, out or Path("data") / task.name, progress=not quiet, rebuild=rebuild)
+    for note in summary.notes:
+        click.echo(f"note: {note}")
     accepted = ", ".join(f"{n} {split}" for split, n in summary.accepted.items())
     click.echo(f"{summary.folder}: accepted {accepted}; rejected {sum(summary.rejected.values())}")
     for reason, n in summary.rejected.most_common(5):
@@ -240,6 +291,8 @@ def task_schema() -> None:
 
 
 def main() -> None:
+    if hasattr(signal, "SIGXFSZ"):  # past a file-size limit, let writes fail (one ERROR line), not kill us
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         from formtune.plugins import get_registry
 

@@ -29,7 +29,7 @@ from typing import Any
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
 from formtune.conversation import Input, chat_messages
-from formtune.dataset import read_rows
+from formtune.dataset import numbered_rows
 from formtune.errors import UsageError
 from formtune.generation import build_constraint, generate
 from formtune.metrics import CORE_METRICS
@@ -72,7 +72,7 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
     examples = []
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
-    for number, row in enumerate(read_rows(Path(path)), start=1):
+    for number, row in numbered_rows(Path(path)):  # an unreadable row is an error naming file:line
         meta = row.get("provenance") or {}
         if "input" in row:
             examples.append(EvalExample(row["input"], row.get("output"), meta))
@@ -82,7 +82,10 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
                 raise UsageError(f"{path}:{number}: a chat row needs a user message")
             expected = None
             if turns[-1]["role"] == "assistant":  # the answer to score against
-                expected = fmt.parse(turns.pop()["content"]).value
+                answer = fmt.parse(turns.pop()["content"])
+                if not answer.parsed:
+                    raise UsageError(f"{path}:{number}: the answer does not parse: {answer.violations[0].message}")
+                expected = answer.value
             single = len(turns) == 1 and isinstance(turns[0].get("content"), str)
             examples.append(EvalExample(turns[0]["content"] if single else turns, expected, meta))
         else:

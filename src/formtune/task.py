@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from formtune.errors import PluginError, SchemaError, TaskError
+from formtune.limits import MAX_TASK_FILE_BYTES
 from formtune.plugins import Registry, get_registry
 from formtune.train_config import TrainConfig
 
@@ -89,6 +90,10 @@ class TaskSpec(BaseModel):
     validators: list[str] | None = Field(
         None, description="Validators every output must pass (default: those of the format).")
     templates: list[Template] = Field(default_factory=list)
+    phrases: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="Words for field values, used by templates through fmt.say(field, value): "
+        "{priority: {high: [urgent, ASAP]}, refund_requested: {'true': [please refund me]}}.")
     examples: list[Example] = Field(default_factory=list)
     data: DataSpec = Field(default_factory=DataSpec)
     training: TrainConfig = Field(
@@ -232,7 +237,7 @@ class Task:
                 origin = str(path)
             else:
                 text, origin = t.text or "", f"{self.source or 'task'} template {t.name!r}"
-            compiled[t.name] = compile_template(text, origin, self.base_dir)
+            compiled[t.name] = compile_template(text, origin, self.base_dir, self.spec.phrases)
         return compiled
 
 
@@ -293,14 +298,21 @@ def load_task(path: str | Path, registry: Registry | None = None) -> Task:
     """Read and check a task file; every mistake is one :class:`TaskError` line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TASK_FILE_BYTES + 1)
+        text = data.decode("utf-8")
     except OSError as exc:
         raise TaskError(f"{path}: cannot read task file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise TaskError(f"{path}: not UTF-8 text (byte {exc.start}); save the task file as UTF-8") from None
+    if len(data) > MAX_TASK_FILE_BYTES:
+        raise TaskError(f"{path}: larger than {MAX_TASK_FILE_BYTES:,} bytes, too large for a task file; keep "
+                        "templates in their own files (templates[].file)")
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise TaskError(f"{path}: nested too deeply to read") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

@@ -1,21 +1,31 @@
-"""Turn a JSON Schema into a validator that never touches the network.
+"""Turn a JSON Schema into a validator that never touches the network and never hangs on a pattern.
 
 The schema's ``$schema`` picks the draft (2020-12, 2019-09, 7, 6, 4; 2020-12 when absent);
 ``format`` is asserted for the formats jsonschema knows and ignored for the rest. Local ``$ref``
 and ``$defs`` work as usual; a remote ``$ref`` is served from a local file (relative to the
-schema's folder, or a ``file:`` URI) or from ``extra`` — never fetched.
+schema's folder, or a ``file:`` URI) or from ``extra`` — never fetched. A reference under the
+schema's own ``$id`` (``https://example.com/s/root.json`` referring to ``item.json``) is looked
+up at the same relative place in the schema's folder (``item.json`` next to it).
+
+``pattern`` and ``patternProperties`` are matched with the ``regex`` module (the syntax of
+Python's ``re``, which jsonschema uses) under a time limit: a pattern that backtracks
+catastrophically on a string, such as ``^(a+)+$``, is a violation, not a hang.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urldefrag, urlparse
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import jsonschema
 import referencing
 import referencing.exceptions
+import regex
+from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing.jsonschema import specification_with
 
@@ -24,6 +34,62 @@ from formtune.schema.load import load_schema_file
 from formtune.violations import Violation
 
 DEFAULT_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: Seconds one ``pattern`` may take on one string before the string is reported instead.
+PATTERN_TIMEOUT = 0.5
+#: Violation messages quote the instance; longer ones are cut to this many characters.
+MAX_MESSAGE = 300
+
+
+class _PatternTimeout(Exception):
+    pass
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> tuple[Any, bool]:
+    """The compiled pattern and whether it runs under a timeout (``regex``); a pattern only
+    Python's ``re`` understands still works, unbounded (the per-file time limit remains)."""
+    try:
+        return regex.compile(pattern), True
+    except regex.error:
+        return re.compile(pattern), False
+
+
+def _search(pattern: str, text: str) -> bool:
+    compiled, bounded = _compiled(pattern)
+    try:
+        found = compiled.search(text, timeout=PATTERN_TIMEOUT) if bounded else compiled.search(text)
+    except TimeoutError:
+        raise _PatternTimeout from None
+    return found is not None
+
+
+def _timeout_error(pattern: str) -> ValidationError:
+    return ValidationError(f"matching {pattern!r} took over {PATTERN_TIMEOUT} s on this string (the pattern "
+                           "backtracks catastrophically); the value is rejected")
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string"):
+        try:
+            if not _search(pattern, instance):
+                yield ValidationError(f"{instance!r} does not match {pattern!r}")
+        except _PatternTimeout:
+            yield _timeout_error(pattern)
+
+
+def _pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: Any,
+                        schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            try:
+                matched = _search(pattern, key)
+            except _PatternTimeout:
+                yield _timeout_error(pattern)
+                continue
+            if matched:
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
 def compile_schema(
@@ -37,31 +103,68 @@ def compile_schema(
     ``base_dir`` is where relative remote references are looked up; ``extra`` maps URIs to schemas
     for references that have no file (a registry of your own).
     """
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return _compile(schema, base_dir, extra, [])
+
+
+def schema_files(schema: Mapping[str, Any] | bool, base_dir: Path | None = None) -> list[Path]:
+    """The local files that ``schema``'s remote ``$ref`` resolve to (they shape validation too)."""
+    files: list[Path] = []
+    _compile(schema, base_dir, None, files)
+    return sorted(set(files))
+
+
+def _compile(schema: Mapping[str, Any] | bool, base_dir: Path | None, extra: Mapping[str, Any] | None,
+             files: list[Path]) -> Validator:
+    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
-        cls.check_schema(schema)
+        base.check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = "/" + "/".join(str(p) for p in exc.absolute_path)
         raise SchemaError(f"invalid schema at {where}: {exc.message}") from None
+    except RecursionError:
+        raise SchemaError("the schema is nested too deeply to check") from None
+    cls = jsonschema.validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
     dialect = schema.get("$schema", DEFAULT_DIALECT) if isinstance(schema, Mapping) else DEFAULT_DIALECT
     spec = specification_with(dialect, default=referencing.jsonschema.DRAFT202012)
+    root_id = schema.get("$id") if isinstance(schema, Mapping) else None
+    failures: dict[str, str] = {}
 
     def retrieve(uri: str) -> referencing.Resource:
         if extra is not None and uri in extra:
             return spec.create_resource(extra[uri])
-        parsed = urlparse(uri)
-        if parsed.scheme in ("", "file") and base_dir is not None or parsed.scheme == "file":
-            target = Path(unquote(parsed.path))
-            if not target.is_absolute():
-                target = (base_dir or Path.cwd()) / target
-            if target.is_file():
-                return spec.create_resource(load_schema_file(target))
+        target = _local_file(uri, base_dir, root_id)
+        if target is None:
+            failures[uri] = ("cannot be resolved offline (formtune never fetches schemas): save that schema as "
+                             "a file next to this one and refer to it by relative path")
+        elif not target.is_file():
+            failures[uri] = f"has no file: {target} does not exist; save that schema there"
+        else:
+            try:
+                resource = spec.create_resource(load_schema_file(target))
+            except SchemaError as exc:
+                failures[uri] = f"is not a usable schema file: {exc}"
+            else:
+                files.append(target)
+                return resource
         raise referencing.exceptions.NoSuchResource(ref=uri)
 
     registry: referencing.Registry = referencing.Registry(retrieve=retrieve)  # type: ignore[call-arg]
     validator = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
-    _check_refs(validator, schema)
+    _check_refs(validator, schema, failures)
     return validator
+
+
+def _local_file(uri: str, base_dir: Path | None, root_id: Any) -> Path | None:
+    """Where the schema ``uri`` is found on disk, or ``None`` when it is only on the network."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file" or (parsed.scheme == "" and base_dir is not None):
+        target = Path(unquote(parsed.path))
+        return target if target.is_absolute() else (base_dir or Path.cwd()) / target
+    if isinstance(root_id, str) and base_dir is not None:
+        folder = root_id.rsplit("/", 1)[0] + "/"
+        if "/" in root_id and uri.startswith(folder) and ".." not in uri[len(folder):].split("/"):
+            return base_dir / unquote(uri[len(folder):])
+    return None
 
 
 def _refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
@@ -78,26 +181,38 @@ def _refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
             yield from _refs(child, f"{pointer}/{i}")
 
 
-def _check_refs(validator: Validator, schema: Any) -> None:
+def _check_refs(validator: Validator, schema: Any, failures: dict[str, str]) -> None:
     """Resolve every remote ``$ref`` now, so a missing one is a clear error before any work."""
     resolver = validator._resolver  # type: ignore[attr-defined]
-    for pointer, ref in _refs(schema):
+    try:
+        refs = list(_refs(schema))
+    except RecursionError:
+        raise SchemaError("the schema is nested too deeply to check") from None
+    for pointer, ref in refs:
         uri, _ = urldefrag(ref)
         if not uri:
             continue  # local reference: resolved against the document itself
         try:
             resolver.lookup(ref)
         except referencing.exceptions.Unresolvable:
-            raise SchemaError(
-                f"$ref {ref!r} at {pointer or '/'} cannot be resolved offline: save that schema "
-                "next to this one and refer to it by relative path"
-            ) from None
+            root_id = schema.get("$id") if isinstance(schema, Mapping) else None
+            absolute = urljoin(root_id, uri) if isinstance(root_id, str) else uri
+            why = failures.get(absolute) or failures.get(uri) or ("cannot be resolved offline: save that schema "
+                                                                  "next to this one and refer to it by relative "
+                                                                  "path")
+            shown = f" (that is {absolute})" if absolute != uri else ""
+            raise SchemaError(f"$ref {ref!r} at {pointer or '/'}{shown} {why}") from None
 
 
 def violations(validator: Validator, instance: Any) -> list[Violation]:
-    """Every schema violation of ``instance`` as values, ordered by location."""
+    """Every schema violation of ``instance`` as values, ordered by location. A document nested
+    too deeply to validate is one violation of kind ``limit:depth``."""
     found = []
-    for error in validator.iter_errors(instance):
-        path = "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in error.absolute_path)
-        found.append(Violation(path=path, message=error.message, kind=f"schema:{error.validator}"))
+    try:
+        for error in validator.iter_errors(instance):
+            path = "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in error.absolute_path)
+            message = error.message if len(error.message) <= MAX_MESSAGE else error.message[:MAX_MESSAGE] + "…"
+            found.append(Violation(path=path, message=message, kind=f"schema:{error.validator}"))
+    except RecursionError:
+        return [Violation(path="", message="nested too deeply to validate", kind="limit:depth")]
     return sorted(found, key=lambda v: v.path)

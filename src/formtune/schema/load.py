@@ -38,19 +38,27 @@ def load_json_schema(ref: str | dict[str, Any] | bool, base_dir: Path) -> dict[s
 
 
 def load_schema_file(path: Path) -> dict[str, Any]:
-    """Read a JSON (or YAML) schema file, with an error that names the file."""
+    """Read a JSON (or YAML) schema file, with an error that names the file. Parse errors give
+    the place, never the file's content (a ``$ref`` may point at any local file)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SchemaError(f"{path}: cannot read schema ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"{path}: not UTF-8 text (byte {exc.start}); save the schema as UTF-8") from None
     try:
         if path.suffix in {".yaml", ".yml"}:
             import yaml
 
-            schema = yaml.safe_load(text)
+            try:
+                schema = yaml.safe_load(text)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise ValueError(f"{exc.problem or exc.context}{where}") from None
         else:
             schema = json.loads(text)
-    except (ValueError, Exception) as exc:  # json.JSONDecodeError, yaml.YAMLError
+    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError, RecursionError (deep nesting)
         raise SchemaError(f"{path}: not valid JSON/YAML: {exc}") from None
     if not isinstance(schema, (dict, bool)):
         raise SchemaError(f"{path}: a schema must be an object or a boolean")
