@@ -1,12 +1,14 @@
-"""What a plugin contributes: formats, validators, generators, metrics, task options, tool sets
-and tool-call dialects.
+"""What a plugin contributes: formats, validators, generators, metrics, task options, tool sets,
+tool-call dialects, rule engines and fact extractors.
 
 These are the types a plugin author implements and the core consumes. A :class:`Format` turns a
 completion into a :class:`~formtune.violations.Checked` and a value back into text; validators
 add violations; generators feed the dataset; metrics score :class:`Attempt` objects in the
 evaluator; :class:`TaskOptions` give a plugin its own validated section of a task file;
 :class:`ToolSet` and :class:`Dialect` feed the tool-calling format (the builtin ``tools`` plugin)
-with tools that packages ship and with the ways model families write calls.
+with tools that packages ship and with the ways model families write calls;
+:class:`RuleEngine` and :class:`FactExtractor` feed the logic rules of a task (the builtin
+``rules`` plugin): condition languages, and the facts of an input text that no generator sampled.
 
 ``Format`` is a base class, so that a method added to it later comes with a default and never
 breaks a plugin written before. The other contributions are small protocols (any object with the
@@ -16,7 +18,7 @@ right attributes will do) or plain dataclasses.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -218,6 +220,7 @@ class Attempt:
     checked: Checked
     expected: Any = None  # the reference value, when the example has one
     task: Task | None = None  # the task being evaluated (its format, schema and options)
+    meta: dict[str, Any] = field(default_factory=dict)  # the example's provenance (what its generator noted)
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,7 @@ class Metric:
     description: str = ""
     formats: tuple[str, ...] = ()  # the formats it applies to; empty means every format
     higher_is_better: bool = True
+    group: str = ""  # metrics of one group ("adherence per rule") are reported together, as a breakdown
 
 
 @dataclass(frozen=True)
@@ -287,6 +291,61 @@ class Dialect(Protocol):
     def parse(self, text: str) -> list[dict[str, Any]] | None:
         """The calls in a whole completion, ``None`` for a plain answer; raises ValueError if broken."""
         ...
+
+
+class RuleSyntaxError(ValueError):
+    """A condition a rule engine cannot compile: it does not parse, names an unknown fact, or
+    compares values of different types. ``column`` (1-based) points into the condition's source
+    when the engine knows where, so that the error names the file, the rule and the position."""
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.column = message, column
+
+
+@runtime_checkable
+class Condition(Protocol):
+    """A compiled rule condition: what it reads and whether it holds for some facts."""
+
+    names: frozenset[str]  # the facts (or answer fields) it reads
+    #: Per name, the constants it is compared with (``amount > 250`` gives ``{"amount": {250}}``;
+    #: ``today - delivered > 30`` gives 30 for both): boundary values are drawn around them.
+    constants: Mapping[str, frozenset[Any]]
+
+    def evaluate(self, facts: Mapping[str, Any]) -> bool:
+        """Whether the condition holds; ``facts`` maps every name it reads to a value."""
+        ...
+
+
+@runtime_checkable
+class RuleEngine(Protocol):
+    """A condition language for logic rules (a task's rule set names its engine).
+
+    ``compile(source, names)`` turns one rule's ``when`` into a :class:`Condition`. ``names`` maps
+    every name a condition may read to its type (``"number"``, ``"integer"``, ``"date"``,
+    ``"string"`` or ``"boolean"``). Raise :class:`RuleSyntaxError` for a condition that does not
+    parse, reads an unknown name or mixes types. Evaluating must be safe on any input: no ``eval``.
+    """
+
+    name: str
+
+    def compile(self, source: Any, names: Mapping[str, str]) -> Condition:
+        """The compiled condition, or :class:`RuleSyntaxError`."""
+        ...
+
+
+@dataclass(frozen=True)
+class FactExtractor:
+    """Reads the facts of an input that no generator sampled (real, imported data).
+
+    ``extract(input)`` returns a mapping of fact names to values (dates as ``datetime.date`` or ISO
+    strings) or ``None`` when the input does not state them; a task's rule set names the extractor
+    it uses. Facts of generated examples come from their provenance instead.
+    """
+
+    name: str
+    extract: Callable[[Any], Mapping[str, Any] | None]
+    description: str = ""
 
 
 def derive_seed(*parts: object) -> int:

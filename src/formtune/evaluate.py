@@ -22,7 +22,7 @@ when there is one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class EvalExample:
 
     input: Input
     expected: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)  # the row's provenance (facts a generator sampled)
 
 
 @dataclass
@@ -72,8 +73,9 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
     for number, row in numbered_rows(Path(path)):  # an unreadable row is an error naming file:line
+        meta = row.get("provenance") or {}
         if "input" in row:
-            examples.append(EvalExample(row["input"], row.get("output")))
+            examples.append(EvalExample(row["input"], row.get("output"), meta))
         elif "messages" in row:
             turns = [m for m in row["messages"] if m["role"] != "system"]
             if not any(m["role"] == "user" for m in turns):
@@ -85,7 +87,7 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
                     raise UsageError(f"{path}:{number}: the answer does not parse: {answer.violations[0].message}")
                 expected = answer.value
             single = len(turns) == 1 and isinstance(turns[0].get("content"), str)
-            examples.append(EvalExample(turns[0]["content"] if single else turns, expected))
+            examples.append(EvalExample(turns[0]["content"] if single else turns, expected, meta))
         else:
             raise UsageError(f"{path}:{number}: expected {{\"input\": …, \"output\": …}} or {{\"messages\": […]}}")
     if not examples:
@@ -101,8 +103,9 @@ def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample]) -> 
 
 
 def task_metrics(task: Task) -> dict[str, Metric]:
-    """The core metrics and the plugin metrics that apply to the task's format."""
-    return {**CORE_METRICS, **task.registry.metrics_for(task.spec.format)}
+    """The core metrics, the plugin metrics that apply to the task's format, and those plugins
+    contribute for this task alone (``register_task_metrics``)."""
+    return {**CORE_METRICS, **task.registry.metrics_for(task.spec.format), **task.registry.task_metrics(task)}
 
 
 def _device() -> str:
@@ -124,7 +127,8 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
     report = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     report.setdefault("variants", {})
     metrics = task_metrics(task)
-    report["metrics"] = {name: {"description": m.description, "higher_is_better": m.higher_is_better}
+    report["metrics"] = {name: {"description": m.description, "higher_is_better": m.higher_is_better,
+                                **({"group": m.group} if m.group else {})}
                          for name, m in metrics.items()}
     decoding = task.format.constraint(task) if any(v.constrained for v in variants) else None
     dtype = "bfloat16" if bf16_supported() else "float32"  # AMX / modern GPUs decode fast in bf16
@@ -169,8 +173,8 @@ def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]
     totals: dict[str, list[float]] = {name: [] for name in metrics}
     with predictions_path.open("w", encoding="utf-8") as fh:
         for example, output in zip(examples, outputs):
-            checked = check(output["completion"], task)
-            attempt = Attempt(example.input, checked, example.expected, task)
+            checked = check(output["completion"], task, input=example.input, meta=example.meta)
+            attempt = Attempt(example.input, checked, example.expected, task, example.meta)
             scores = {name: metric.score(attempt) for name, metric in metrics.items()}
             for name, value in scores.items():
                 if value is not None:

@@ -25,7 +25,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from formtune.contrib import Dialect, Format, Generator, Metric, TaskOptions, ToolSet, Validator
+    from formtune.contrib import (Dialect, FactExtractor, Format, Generator, Metric, RuleEngine, TaskOptions,
+                                  ToolSet, Validator)
+    from formtune.task import Task
 
 hookspec = pluggy.HookspecMarker("formtune")
 hookimpl = pluggy.HookimplMarker("formtune")
@@ -104,6 +106,22 @@ def register_metrics(register: Callable[[Metric], None]) -> None:
     """
 
 
+@hookspec
+def register_task_metrics(task: Task, register: Callable[[Metric], None]) -> None:
+    """Contribute metrics that exist for one task only: one per rule of its rule set, one per
+    branch of its decision structure. Called by the evaluator with the task being evaluated;
+    register nothing for a task the plugin has nothing to say about. Names are reported as
+    ``<plugin>:<name>``; give related metrics one ``group`` so the report shows them as a breakdown.
+
+    Example::
+
+        @hookimpl
+        def register_task_metrics(task, register):
+            for rule in rule_set(task).rules:
+                register(Metric(f"rule/{rule.id}", adherence_of(rule), group="adherence per rule"))
+    """
+
+
 # --- task file sections ---------------------------------------------------------------------
 
 
@@ -151,6 +169,38 @@ def register_dialects(register: Callable[[Dialect], None]) -> None:
         @hookimpl
         def register_dialects(register):
             register(PythonCallsDialect())
+    """
+
+
+# --- logic rules ----------------------------------------------------------------------------
+
+
+@hookspec
+def register_rule_engines(register: Callable[[RuleEngine], None]) -> None:
+    """Contribute rule engines (``formtune.RuleEngine``): condition languages in which a task's
+    logic rules are written (``engine: expr`` in its ``rules:`` section). An engine compiles a
+    condition into something that says which facts it reads, which constants it compares them
+    with, and whether it holds; it never evaluates code.
+
+    Example::
+
+        @hookimpl
+        def register_rule_engines(register):
+            register(JsonLogicEngine())
+    """
+
+
+@hookspec
+def register_fact_extractors(register: Callable[[FactExtractor], None]) -> None:
+    """Contribute fact extractors (``formtune.FactExtractor``): functions that read the facts a
+    task's rules need from an input text that no generator wrote (real, imported data). A task's
+    rule set names its extractor (``extractor: acme-refund-facts``).
+
+    Example::
+
+        @hookimpl
+        def register_fact_extractors(register):
+            register(FactExtractor("acme-refund-facts", read_refund_facts, "facts of Acme refund e-mails"))
     """
 
 

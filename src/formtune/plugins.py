@@ -27,14 +27,15 @@ from typing import Any
 import pluggy
 
 from formtune import hookspecs
-from formtune.contrib import Dialect, Format, Generator, Metric, TaskOptions, ToolSet, Validator
+from formtune.contrib import (Dialect, FactExtractor, Format, Generator, Metric, RuleEngine, TaskOptions,
+                              ToolSet, Validator)
 from formtune.errors import PluginError
 
 ENTRY_POINT_GROUP = "formtune"
 #: What each ``register_<kind>`` hook contributes.
 KINDS: dict[str, type] = {"formats": Format, "validators": Validator, "generators": Generator,
                           "metrics": Metric, "task_options": TaskOptions, "tool_sets": ToolSet,
-                          "dialects": Dialect}
+                          "dialects": Dialect, "rule_engines": RuleEngine, "fact_extractors": FactExtractor}
 
 
 @dataclass
@@ -51,6 +52,8 @@ class Registry:
     task_options: dict[str, TaskOptions] = field(default_factory=dict)
     tool_sets: dict[str, ToolSet] = field(default_factory=dict)
     dialects: dict[str, Dialect] = field(default_factory=dict)
+    rule_engines: dict[str, RuleEngine] = field(default_factory=dict)
+    fact_extractors: dict[str, FactExtractor] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     plugins: list[str] = field(default_factory=list)
     _pm: pluggy.PluginManager | None = field(default=None, repr=False)
@@ -66,6 +69,24 @@ class Registry:
     def metrics_for(self, format_name: str) -> dict[str, Metric]:
         """The plugin metrics that apply to ``format_name``, by qualified name."""
         return {name: m for name, m in self.metrics.items() if not m.formats or format_name in m.formats}
+
+    def task_metrics(self, task: Any) -> dict[str, Metric]:
+        """The metrics plugins contribute for ``task`` alone (``register_task_metrics``), by
+        qualified name ``<plugin>:<name>``."""
+        found: dict[str, Metric] = {}
+        if self._pm is None:
+            return found
+        for owner, call in _per_plugin(self._pm, "register_task_metrics"):
+            def register(metric: Metric, owner: str = owner) -> None:
+                if not isinstance(metric, Metric):
+                    raise PluginError(f"plugin {owner!r} registered {metric!r} as a task metric, but it is not a Metric")
+                key = f"{owner}:{metric.name}"
+                if key in found or key in self.metrics:
+                    raise PluginError(f"plugin {owner!r} registers the metric {key!r} twice")
+                found[key] = metric
+
+            call(task=task, register=register)
+        return found
 
     def describe(self) -> list[dict[str, Any]]:
         """Each plugin and what it contributes, for ``formtune plugins``."""

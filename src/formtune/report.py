@@ -26,11 +26,46 @@ def load_metrics(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _rate_names(variants: dict[str, dict[str, float]]) -> list[str]:
-    """The scored metrics, the core's first in their own order, then the plugins' by name."""
+def _rate_names(variants: dict[str, dict[str, float]], meta: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """The scored metrics, the core's first in their own order, then the plugins' by name; those
+    of a group (a breakdown, see :func:`breakdowns`) are left to their own tables."""
     present = {k for scores in variants.values() for k in scores
-               if k not in COSTS and k not in CONSTRAINT_COSTS and k != "n"}
+               if k not in COSTS and k not in CONSTRAINT_COSTS and k != "n" and not (meta or {}).get(k, {}).get("group")}
     return [m for m in CORE_METRICS if m in present] + sorted(present - set(CORE_METRICS))
+
+
+def breakdowns(run: Path, metrics: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Grouped metrics (``Metric.group``: adherence per rule, per branch …) as rows per group:
+    ``{"metric", "scores": {variant: score}, "counts": {variant: examples scored}}``, in the order
+    the plugin registered them. Counts come from the predictions, since an average alone hides
+    that a branch had two examples."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    variants = metrics["variants"]
+    counts = {v: _counts(Path(run) / "predictions" / f"{v}.jsonl") for v in variants}
+    for name, info in metrics.get("metrics", {}).items():
+        if info.get("group") and any(name in scores for scores in variants.values()):
+            groups.setdefault(info["group"], []).append({
+                "metric": name, "scores": {v: scores.get(name) for v, scores in variants.items()},
+                "counts": {v: counts[v].get(name, 0) for v in variants}})
+    return groups
+
+
+def _counts(path: Path) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for row in read_rows(path):
+        for name, value in row.get("scores", {}).items():
+            if value is not None:
+                found[name] = found.get(name, 0) + 1
+    return found
+
+
+def _breakdown_html(group: str, rows: list[dict[str, Any]], variants: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(v)}</th>" for v in ["metric", *variants, "n"])
+    body = "".join(
+        f"<tr><td>{html.escape(r['metric'])}</td>" + "".join(
+            f"<td>{r['scores'][v]:.3g}</td>" if r["scores"][v] is not None else "<td>–</td>" for v in variants)
+        + f"<td>{max(r['counts'].values(), default=0)}</td></tr>" for r in rows)
+    return f"<h2>{html.escape(group)}</h2><table><tr>{head}</tr>{body}</table>"
 
 
 def _label(name: str, meta: dict[str, dict[str, Any]]) -> str:
@@ -51,7 +86,7 @@ def _charts(variants: dict[str, dict[str, float]], meta: dict[str, dict[str, Any
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names, rates = list(variants), _rate_names(variants)
+    names, rates = list(variants), _rate_names(variants, meta)
     charts = []
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rates) + 2), 3.6))
     width = 0.8 / max(len(names), 1)
@@ -101,7 +136,7 @@ def write_report(run: Path) -> Path:
     run = Path(run)
     metrics = load_metrics(run)
     variants, meta = metrics["variants"], metrics.get("metrics", {})
-    columns = _rate_names(variants) + list(COSTS) + [c for c in CONSTRAINT_COSTS if any(c in v for v in variants.values())]
+    columns = _rate_names(variants, meta) + list(COSTS) + [c for c in CONSTRAINT_COSTS if any(c in v for v in variants.values())]
     head = "".join(f"<th>{html.escape(_label(c, meta))}</th>" for c in ["variant", *columns, "n"])
     body = "".join(
         "<tr><td>" + html.escape(v) + "</td>" + "".join(
@@ -110,6 +145,7 @@ def write_report(run: Path) -> Path:
     images = "".join(f'<img src="data:image/png;base64,{png}">' for png in _charts(variants, meta))
     notes = "".join(f"<p class=note><b>{html.escape(v)}</b>: {html.escape(text)}</p>"
                     for v, text in metrics.get("notes", {}).items())
+    tables = "".join(_breakdown_html(group, rows, list(variants)) for group, rows in breakdowns(run, metrics).items())
     failures = "".join(
         f"<h3>{html.escape(v)}</h3>" + ("".join(_failure_html(r) for r in worst_failures(run, v)) or "<p>none</p>")
         for v in variants)
@@ -120,7 +156,7 @@ td:first-child{{text-align:left}}pre{{background:#f6f6f6;padding:6px;white-space
 .fail{{border-left:3px solid #c33;padding-left:10px;margin:10px 0}}img{{max-width:100%}}</style>
 <h1>formtune report: {html.escape(run.name)}</h1>
 <table><tr>{head}</tr>{body}</table>
-{notes}{images}
+{notes}{images}{tables}
 <h2>Worst failures</h2>{failures}"""
     path = run / "report.html"
     path.write_text(page, encoding="utf-8")
@@ -136,11 +172,17 @@ def print_table(run: Path) -> None:
     variants, meta = metrics["variants"], metrics.get("metrics", {})
     # One row per metric, one column per variant: stays readable in a narrow terminal.
     table = Table("metric", *variants, title=f"formtune: {Path(run).name}")
-    for metric in [*_rate_names(variants), *COSTS, *CONSTRAINT_COSTS, "n"]:
+    for metric in [*_rate_names(variants, meta), *COSTS, *CONSTRAINT_COSTS, "n"]:
         if any(s.get(metric) is not None for s in variants.values()):
             table.add_row(_label(metric, meta),
                           *(f"{s[metric]:.3g}" if s.get(metric) is not None else "–" for s in variants.values()))
     console = Console()
     console.print(table)
+    for group, rows in breakdowns(run, metrics).items():
+        sub = Table("metric", *variants, "n", title=group)
+        for r in rows:
+            sub.add_row(r["metric"], *(f"{r['scores'][v]:.3g}" if r["scores"][v] is not None else "–" for v in variants),
+                        str(max(r["counts"].values(), default=0)))
+        console.print(sub)
     for variant, text in metrics.get("notes", {}).items():
         console.print(f"{variant}: {text}")

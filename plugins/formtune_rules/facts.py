@@ -1,0 +1,198 @@
+"""Typed input facts: what a rule engine may read, how a generator samples them, where their
+boundaries are, and how they travel through JSON (dates as ISO strings).
+
+A relative date (``relative_to: today``) is stored as a date but drawn as a number of days from
+its reference, so that "delivered 31 days before today" is one draw, not two dates that happen to
+be 31 days apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from formtune_rules.spec import FactSpec
+
+#: The type a rule engine sees for each fact type.
+ENGINE_TYPES = {"number": "number", "integer": "integer", "enum": "string", "boolean": "boolean", "date": "date"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One declared fact."""
+
+    name: str
+    spec: FactSpec
+
+    @property
+    def engine_type(self) -> str:
+        return ENGINE_TYPES[self.spec.type]
+
+    @property
+    def relative(self) -> bool:
+        return self.spec.relative_to is not None
+
+    @property
+    def step(self) -> float:
+        """The smallest difference between two values: a cent, a day, one."""
+        return (self.spec.step or 0.01) if self.spec.type == "number" else 1
+
+    # -- values as drawn: numbers, enum values, booleans, dates, or day offsets -----------------
+
+    def domain(self) -> list[Any] | None:
+        """Every value, for enums and booleans (``None`` for ordered types)."""
+        if self.spec.type == "enum":
+            return list(self.spec.values or [])
+        if self.spec.type == "boolean":
+            return [False, True]
+        return None
+
+    def _to_number(self, value: Any) -> float:
+        return value.toordinal() if isinstance(value, dt.date) else value
+
+    def _from_number(self, number: float) -> Any:
+        if self.spec.type == "date" and not self.relative:
+            return dt.date.fromordinal(int(number))
+        if self.spec.type == "number":
+            return round(round(number / self.step) * self.step, 10)
+        return int(round(number))
+
+    def bounds(self) -> tuple[float, float]:
+        return self._to_number(self.spec.min), self._to_number(self.spec.max)
+
+    def sample(self, rng: random.Random) -> Any:
+        """A random value; numbers are sometimes whole or round, as amounts people write are."""
+        domain = self.domain()
+        if domain is not None:
+            return rng.choice(domain)
+        low, high = self.bounds()
+        if self.spec.type == "number":
+            roll = rng.random()
+            grain = 50 if roll < 0.15 else 1 if roll < 0.4 else self.step
+            first, last = math.ceil(low / grain), math.floor(high / grain)
+            if first <= last:
+                return self._from_number(rng.randint(first, last) * grain)
+            return self._from_number(rng.uniform(low, high))
+        return self._from_number(rng.randint(int(low), int(high)))
+
+    def candidates(self, constants: Iterable[Any]) -> tuple[list[Any], set[Any]]:
+        """Representative values and which of them are boundaries: each constant a rule compares
+        the fact with, one step under and over it, the bounds, and a value between each pair (so
+        that every interval the constants cut is represented)."""
+        domain = self.domain()
+        if domain is not None:
+            return domain, set()
+        low, high = self.bounds()
+        points, edges = {low, high}, set()
+        absolute_date = self.spec.type == "date" and not self.relative
+        for constant in constants:
+            if isinstance(constant, bool) or isinstance(constant, dt.date) != absolute_date:
+                continue
+            if not isinstance(constant, (int, float, dt.date)):
+                continue
+            # A relative date meets its constants as days ("today - delivered > 30"): either side.
+            centres = [-constant, constant] if self.relative else [self._to_number(constant)]
+            for centre in centres:
+                for point in (centre - self.step, centre, centre + self.step):
+                    if low <= point <= high:
+                        points.add(point)
+                        edges.add(self._from_number(point))
+        ordered = sorted(points)
+        middles = {self._from_number((a + b) / 2) for a, b in zip(ordered, ordered[1:]) if b - a > 2 * self.step}
+        values = sorted({self._from_number(p) for p in ordered} | middles)
+        return values, edges
+
+    # -- JSON ---------------------------------------------------------------------------------
+
+    def to_json(self, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    def coerce(self, value: Any) -> Any:
+        """A value read from JSON or an extractor, checked; raises ValueError naming the fact."""
+        kind = self.spec.type
+        try:
+            if kind == "date":
+                return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            if kind == "boolean" and isinstance(value, bool):
+                return value
+            if kind in ("number", "integer") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return value
+            if kind == "enum" and value in (self.spec.values or []):
+                return value
+        except ValueError:
+            pass
+        raise ValueError(f"fact {self.name!r} cannot be {value!r} (a {kind}"
+                         + (f": {', '.join(self.spec.values or [])}" if kind == "enum" else "") + ")")
+
+
+def resolve_relative(facts: Mapping[str, Fact], drawn: Mapping[str, Any]) -> dict[str, Any]:
+    """Drawn values as facts: relative dates become dates (their reference plus the drawn days)."""
+    values = dict(drawn)
+    for name, fact in facts.items():
+        if fact.relative and name in values and not isinstance(values[name], dt.date):
+            values[name] = values[fact.spec.relative_to] + dt.timedelta(days=int(values[name]))  # type: ignore[index]
+    return values
+
+
+def draw_order(facts: Mapping[str, Fact]) -> list[str]:
+    """Fact names with every reference before the relative dates that count from it."""
+    return sorted(facts, key=lambda n: facts[n].relative)
+
+
+def facts_to_json(facts: Mapping[str, Fact], values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: facts[name].to_json(value) for name, value in values.items() if name in facts}
+
+
+def facts_from_json(facts: Mapping[str, Fact], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed facts from JSON; raises ValueError naming a missing or bad fact."""
+    missing = sorted(set(facts) - set(raw))
+    if missing:
+        raise ValueError(f"facts missing: {', '.join(missing)}")
+    return {name: fact.coerce(raw[name]) for name, fact in facts.items()}
+
+
+def stated_name(fact: Fact) -> str:
+    """The key under which an answer states a fact: relative dates as days before their reference."""
+    return f"{fact.name}_days_before_{fact.spec.relative_to}" if fact.relative else fact.name
+
+
+def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts as an answer states them (``rules.state``): relative dates as whole days before
+    their reference, other facts as in JSON; references of relative dates are left out (only the
+    difference matters to the rules)."""
+    references = {f.spec.relative_to for f in facts.values() if f.relative}
+    stated = {}
+    for name in facts:
+        fact = facts[name]
+        if name in references:
+            continue
+        if fact.relative:
+            stated[stated_name(fact)] = (values[fact.spec.relative_to] - values[name]).days
+        else:
+            stated[name] = fact.to_json(values[name])
+    return stated
+
+
+def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Facts from what an answer stated (references taken from ``truth``), ``None`` when unusable."""
+    if not isinstance(stated, dict):
+        return None
+    values = dict(truth)
+    try:
+        for name, fact in facts.items():
+            key = stated_name(fact)
+            if key not in stated:
+                continue
+            if fact.relative:
+                if not isinstance(stated[key], int) or isinstance(stated[key], bool):
+                    return None
+                values[name] = values[fact.spec.relative_to] - dt.timedelta(days=stated[key])
+            else:
+                values[name] = fact.coerce(stated[key])
+    except (ValueError, OverflowError):
+        return None
+    return values

@@ -1,0 +1,145 @@
+"""The ``rules`` generator: examples that are right by construction and cover every branch.
+
+Each draft picks a branch (in turn, in a seeded order, so any stretch of the stream is balanced),
+then one of the fired sets that reach it (so conflicts that priority resolves are covered too),
+then facts: with ``boundary_share`` a point of the enumerated grid that sits on a boundary (an
+amount exactly at a threshold, one cent over; a date on the day, one day either side), otherwise
+a random draw that lands in the branch. The rules compute the decided fields; templates write the
+other fields (``rules.fields``) and the input text from the facts.
+
+Branches in ``holdout_branches`` are never drawn for training: evaluation shows whether the model
+learnt the rules or the examples. Input templates listed in ``data.holdout_templates`` write the
+evaluation inputs only, as for any generator.
+
+Templates see ``facts`` (dates as dates), ``answer``, ``pick``, ``chance``, ``fmt`` (the value
+formatters: dates, money, numbers in many spellings) and ``words(n)`` (a number in words).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from num2words import num2words
+
+from formtune.contrib import Draft, derive_seed
+from formtune.errors import TaskError
+from formtune.formatters import Formatters
+from formtune_rules.branches import Explored, Point, draw, read_facts
+from formtune_rules.facts import draw_order, facts_to_json, resolve_relative, stated_facts
+from formtune_rules.ruleset import RuleSet, rule_set
+
+if TYPE_CHECKING:
+    from formtune.task import Task
+    from formtune.templates import InputTemplate
+
+MAX_DRAWS = 300
+
+
+def split_of(task: Task, seed: int) -> str:
+    """Which split a draft is for. The dataset builder seeds each split's stream with
+    ``derive_seed(data.seed, split)``; the core gives generators no split argument yet."""
+    return "eval" if seed == derive_seed(task.spec.data.seed, "eval") else "train"
+
+
+def words(number: int | float) -> str:
+    """A number in English words ("two hundred and fifty")."""
+    return num2words(number)
+
+
+def render(template: InputTemplate, rng: random.Random, **context: Any) -> str:
+    """Render a template with the facts and the helpers (see the module docstring)."""
+
+    def pick(*options: Any) -> Any:
+        if len(options) == 1 and isinstance(options[0], (list, tuple)):
+            options = tuple(options[0])
+        return rng.choice(options)
+
+    def chance(p: float) -> bool:
+        return rng.random() < p
+
+    # InputTemplate.render() gives templates ``output`` only; these inputs are written from facts.
+    fmt = Formatters(rng, template.phrases)
+    try:
+        return template.template.render(pick=pick, chance=chance, fmt=fmt, words=words, **context).strip()
+    except Exception as exc:  # any error of the template's own expressions: undefined, type, division…
+        raise TaskError(f"{template.origin}: {type(exc).__name__}: {exc}; fix the template") from None
+
+
+@dataclass
+class Plan:
+    """What the drafts of one task share (built once per task)."""
+
+    ruleset: RuleSet
+    explored: Explored
+    branches: dict[str, list[str]]  # split -> branches drawn
+    templates: dict[str, list[str]]  # split -> input templates
+    read: list[str]  # facts the rules read
+    order: list[str]  # property order of the answer
+
+    @classmethod
+    def of(cls, task: Task) -> Plan:
+        ruleset = rule_set(task)
+        if ruleset is None:
+            raise TaskError(f"{task.source or task.name}: data.generator: the rules generator needs a 'rules:' section")
+        held = set(ruleset.spec.holdout_branches)
+        names = list(task.templates)
+        holdout = set(task.spec.data.holdout_templates)
+        if not names:
+            raise TaskError(f"{task.source or task.name}: templates: the rules generator writes inputs with the "
+                            "task's templates; add at least one")
+        properties = task.schema.get("properties", {}) if isinstance(task.schema, dict) else {}
+        fields = [*([ruleset.spec.state] if ruleset.spec.state else []), *ruleset.decided_fields, *ruleset.fields]
+        order = [p for p in properties if p in fields] + [f for f in fields if f not in properties]
+        return cls(ruleset, ruleset.explored, {"eval": list(ruleset.branches),
+                                                 "train": [b for b in ruleset.branches if b not in held]},
+                   {"train": [n for n in names if n not in holdout] or names,
+                    "eval": [n for n in names if n in holdout] or names},
+                   read_facts(ruleset), order)
+
+    def point(self, branch: str, rng: random.Random) -> Point:
+        """Drawn values of the facts the rules read that reach ``branch`` (one of its fired sets)."""
+        buckets = self.explored.buckets[branch]
+        fired = sorted(buckets)[rng.randrange(len(buckets))]
+        points = buckets[fired]
+        edges = [p for p in points if p.boundary]
+        if edges and rng.random() < self.ruleset.spec.boundary_share:
+            return rng.choice(edges)
+        for _ in range(MAX_DRAWS):
+            drawn = draw(self.ruleset, rng, self.read)
+            decision = self.ruleset.decide(resolve_relative(self.ruleset.facts, drawn))
+            if decision.branch == branch and tuple(decision.fired) == fired:
+                return Point(drawn, [])
+        return rng.choice(points)
+
+
+class RulesGenerator:
+    """See the module docstring."""
+
+    name = "rules"
+
+    def draft(self, task: Task, *, seed: int, index: int) -> Draft:
+        plan: Plan = task.memo("rules:plan", lambda: Plan.of(task))
+        ruleset = plan.ruleset
+        split = split_of(task, seed)
+        branches = plan.branches[split]
+        cycle, slot = divmod(index, len(branches))
+        branch = random.Random(derive_seed(seed, "cycle", cycle)).sample(branches, len(branches))[slot]
+        rng = random.Random(derive_seed(seed, index))
+        point = plan.point(branch, rng)
+        drawn = {**{n: ruleset.facts[n].sample(rng) for n in draw_order(ruleset.facts)}, **point.drawn}
+        facts = resolve_relative(ruleset.facts, drawn)
+        decision = ruleset.decide(facts)
+        answer = dict(decision.answer)
+        if ruleset.spec.state is not None:
+            answer[ruleset.spec.state] = stated_facts(ruleset.facts, facts)
+        for name, template in ruleset.fields.items():
+            answer[name] = render(template, rng, facts=facts, answer=dict(answer))
+        output = {name: answer[name] for name in plan.order}
+        input_template = rng.choice(plan.templates[split])
+        text = render(task.templates[input_template], rng, facts=facts, answer=output)
+        return Draft(output=output, input=text, meta={
+            "template": input_template, "facts": facts_to_json(ruleset.facts, facts), "branch": decision.branch,
+            "fired": decision.fired, "boundary": point.boundary,
+            "held_out_branch": decision.branch in ruleset.spec.holdout_branches})

@@ -1,0 +1,84 @@
+"""Rule metrics of one task (``register_task_metrics``): adherence overall, per rule, per branch,
+on held-out branches and on conflicts, and style per rule.
+
+Adherence asks whether every field the rules decide is right; an output that does not parse
+strictly fails every rule that applies, and a valid document with a wrong decision is wrong.
+Examples whose facts are unknown (no provenance, no extractor) are not scored (``None``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from formtune.contrib import Attempt, Metric
+from formtune_rules.judge import Verdict, facts_of, judge
+from formtune_rules.ruleset import RuleSet
+
+if TYPE_CHECKING:
+    from formtune.task import Task
+
+PER_RULE, PER_BRANCH, PER_STYLE = "rules: adherence per rule", "rules: adherence per branch", "rules: style per rule"
+
+
+class _Verdicts:
+    """The verdict of the attempt being scored, computed once for all of this task's metrics."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self._last: tuple[Attempt, Verdict] | None = None
+
+    def __call__(self, attempt: Attempt) -> Verdict:
+        if self._last is None or self._last[0] is not attempt:
+            task = attempt.task
+            facts = facts_of(self.ruleset, task, attempt.input, attempt.meta) if task is not None else None
+            strict = attempt.checked.parsed and not attempt.checked.lenient
+            value = attempt.checked.value if strict else None
+            self._last = (attempt, judge(self.ruleset, value, attempt.checked.text, facts))
+        return self._last[1]
+
+
+def _score(flag: bool | None) -> float | None:
+    return None if flag is None else float(flag)
+
+
+def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
+    verdict = _Verdicts(ruleset)
+    held = set(ruleset.spec.holdout_branches)
+
+    def on(select: Callable[[Verdict], bool]) -> Callable[[Attempt], float | None]:
+        def score(attempt: Attempt) -> float | None:
+            v = verdict(attempt)
+            return _score(v.adherent) if v.decision is not None and select(v) else None
+        return score
+
+    yield Metric("adherence", on(lambda v: True),
+                 "share of answers whose every rule-decided field is right (a valid document with a wrong decision is wrong)")
+    if held:
+        yield Metric("adherence_held_out_branches", on(lambda v: v.decision.branch in held),  # type: ignore[union-attr]
+                     "adherence on branches kept out of training entirely")
+    yield Metric("adherence_conflicts", on(lambda v: bool(v.decision.overridden)),  # type: ignore[union-attr]
+                 "adherence where a rule holds but higher rules take its fields (priority decides)")
+    if ruleset.spec.state is not None:
+        yield Metric("facts_read", lambda a: _score(verdict(a).read_right),
+                     f"share of answers whose stated facts ({ruleset.spec.state}) are the input's")
+        yield Metric("follows_own_facts", lambda a: _score(verdict(a).follows_own_facts),
+                     "share of answers whose decision follows the rules from the facts they state "
+                     "(the rule is applied, whether or not the facts were read right)")
+    for rule_id in [*(r.id for r in ruleset.rules), "default"]:
+        yield Metric(f"rule/{rule_id}", lambda a, r=rule_id: _score(verdict(a).rule_right(r)),
+                     f"share of answers right on the fields rule {rule_id!r} decides", group=PER_RULE)
+    for branch in ruleset.branches:
+        label = f"branch/{branch}" + (" (held out)" if branch in held else "")
+        yield Metric(label, on(lambda v, b=branch: v.decision.branch == b),  # type: ignore[union-attr]
+                     f"adherence on branch {branch!r}", group=PER_BRANCH)
+    if ruleset.style:
+        def all_style(attempt: Attempt) -> float | None:
+            results = [p for p in verdict(attempt).style.values() if p is not None]
+            return float(not any(results)) if results else None
+
+        yield Metric("style", all_style, "share of answers that keep every style rule that applies")
+        for rule in ruleset.style:
+            yield Metric(f"style/{rule.spec.id}",
+                         lambda a, r=rule.spec.id: None if verdict(a).style.get(r) is None else float(not verdict(a).style[r]),
+                         f"share of answers that keep style rule {rule.spec.id!r}", group=PER_STYLE)
