@@ -1,9 +1,10 @@
-"""What a plugin contributes: formats, validators, generators, metrics, task options.
+"""What a plugin contributes: formats, validators, generators, metrics, task options, augmenters.
 
 These are the types a plugin author implements and the core consumes. A :class:`Format` turns a
 completion into a :class:`~formtune.violations.Checked` and a value back into text; validators
 add violations; generators feed the dataset; metrics score :class:`Attempt` objects in the
-evaluator; :class:`TaskOptions` give a plugin its own validated section of a task file.
+evaluator; :class:`TaskOptions` give a plugin its own validated section of a task file;
+:class:`Augmenter` objects vary training inputs without changing their answers.
 
 ``Format`` is a base class, so that a method added to it later comes with a default and never
 breaks a plugin written before. The other contributions are small protocols (any object with the
@@ -13,7 +14,7 @@ right attributes will do) or plain dataclasses.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -22,6 +23,8 @@ from pydantic import BaseModel
 from formtune.violations import Checked, Violation
 
 if TYPE_CHECKING:
+    import random
+
     from formtune.task import Task
 
 
@@ -238,6 +241,27 @@ class TaskOptions:
     name: str
     model: type[BaseModel]
     description: str = ""
+
+
+@runtime_checkable
+class Augmenter(Protocol):
+    """A change to a training input that never changes its answer: a greeting, a quoted reply
+    chain, line-break noise, typos.
+
+    A task names the augmenters it wants and how often (``data.augment: {typos: 0.2}``); they
+    apply to training inputs only, in the order the task lists them. ``keep`` holds the answer's
+    values that appear verbatim in ``text``: each must still appear verbatim in what ``augment``
+    returns (:func:`formtune.keep.outside` edits only the text between them). The dataset
+    builder checks this and the task's validators re-check the answer, so an augmenter that
+    breaks the rule costs a rejected candidate, never a wrong training row.
+    """
+
+    name: str
+    description: str
+
+    def augment(self, text: str, *, output: Any, keep: Sequence[str], rng: random.Random, task: Task) -> str:
+        """``text`` changed; the same ``rng`` state gives the same change."""
+        ...
 
 
 def derive_seed(*parts: object) -> int:

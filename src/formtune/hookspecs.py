@@ -25,7 +25,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from formtune.contrib import Format, Generator, Metric, TaskOptions, Validator
+    from formtune.contrib import Augmenter, Format, Generator, Metric, TaskOptions, Validator
 
 hookspec = pluggy.HookspecMarker("formtune")
 hookimpl = pluggy.HookimplMarker("formtune")
@@ -82,6 +82,26 @@ def register_generators(register: Callable[[Generator], None]) -> None:
         @hookimpl
         def register_generators(register):
             register(SchemaSampleGenerator())
+    """
+
+
+# --- training input augmenters -------------------------------------------------------------
+
+
+@hookspec
+def register_augmenters(register: Callable[[Augmenter], None]) -> None:
+    """Contribute augmenters (``formtune.Augmenter``): changes to a training input that keep its
+    answer, such as a greeting, a quoted reply chain, line-break noise or typos.
+
+    A task names the ones it wants with a rate (``data.augment: {typos: 0.2}``). Every augmented
+    row is recorded in its provenance, checked to still hold each answer value it held before,
+    and validated again.
+
+    Example::
+
+        @hookimpl
+        def register_augmenters(register):
+            register(Greeting())
     """
 
 

@@ -27,13 +27,13 @@ from typing import Any
 import pluggy
 
 from formtune import hookspecs
-from formtune.contrib import Format, Generator, Metric, TaskOptions, Validator
+from formtune.contrib import Augmenter, Format, Generator, Metric, TaskOptions, Validator
 from formtune.errors import PluginError
 
 ENTRY_POINT_GROUP = "formtune"
 #: What each ``register_<kind>`` hook contributes.
 KINDS: dict[str, type] = {"formats": Format, "validators": Validator, "generators": Generator,
-                          "metrics": Metric, "task_options": TaskOptions}
+                          "metrics": Metric, "task_options": TaskOptions, "augmenters": Augmenter}
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Registry:
     generators: dict[str, Generator] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
     task_options: dict[str, TaskOptions] = field(default_factory=dict)
+    augmenters: dict[str, Augmenter] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     plugins: list[str] = field(default_factory=list)
     _pm: pluggy.PluginManager | None = field(default=None, repr=False)
