@@ -6,8 +6,9 @@ This augmenter adds one or two sentences a careful reader would not take for the
 
 - values of other systems, each labelled as what it is: a phone number, a ticket or parcel
   reference, a second date ("I first wrote on 3 May"), a time;
-- for an optional field that the answer leaves out (read from the task's JSON Schema), a remark
-  that it is missing ("I don't have the order number to hand"); for an identifier (a string with
+- for an optional field that the answer leaves out (read from the task's JSON Schema; not one
+  inside an array, nor one whose name another field of the answer shares), a remark that it is
+  missing ("I don't have the order number to hand"); for an identifier (a string with
   a ``pattern``), sometimes next to a code the message already holds for another field ("only
   the code ABC-1234").
 """
@@ -47,7 +48,9 @@ class Distractors:
     def augment(self, text: str, *, output: Any, keep: Sequence[str], rng: random.Random, task: Any) -> str:
         sentences = [self._other_value(rng)]
         absent = absent_fields(output, SchemaView(task.schema)) if isinstance(task.schema, dict) else []
-        absent = [a for a in absent if a.schema.get("type") in ("string", "integer", "number") or "enum" in a.schema]
+        names = _names(output)
+        absent = [a for a in absent if (a.schema.get("type") in ("string", "integer", "number") or "enum" in a.schema)
+                  and not any(part.isdigit() for part in a.pointer.split("/")) and a.name not in names]
         if absent and rng.random() < 0.6:
             sentences.append(self._absent(rng.choice(absent), keep, rng))
         rng.shuffle(sentences)
@@ -70,3 +73,18 @@ class Distractors:
             return rng.choice(ABSENT_NEXT_TO).format(label=label, other_label=rng.choice(["code", "reference", "item"]),
                                                      other=other)
         return rng.choice(ABSENT).format(label=label, Label=label.capitalize())
+
+
+def _names(value: Any) -> set[str]:
+    """Every property name used in ``value``: an absent field that shares one with a present field
+    ("diet" of a guest, "diet" of the attendee) cannot be called absent without ambiguity."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.update(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from formtune.keep import kept_spans
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[ ]+(?=\S)|\n")
+_BOUNDARY = re.compile(r"(?<=[.!?])[ ]+(?=\S)|(?<=[.!?])\n|\n(?=\n)")
 
 
 def boundaries(text: str, keep: Sequence[str]) -> list[int]:
-    """Offsets just after a sentence end or at a line break, none inside a kept value."""
+    """Offsets just after a sentence end, or at the end of a line that ends a sentence or a
+    paragraph (never between the lines of a list or a table), none inside a kept value."""
     spans = kept_spans(text, keep)
     return [m.start() for m in _BOUNDARY.finditer(text) if not any(s < m.start() < e for s, e in spans)]
 
