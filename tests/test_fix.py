@@ -245,3 +245,26 @@ def test_fix_plan_carries_corrections(evaluated_run, tmp_path):
     last = read_rows(plan.out / "data" / "train.jsonl")[-1]
     assert last["provenance"] == {"source": "correction", "file": str(tmp_path / "corrections.yaml"), "line": 2}
     assert json.loads(last["messages"][-1]["content"])["category"] == "shipping"
+
+
+def test_the_whole_loop_runs_on_a_tiny_model(evaluated_run, tiny_model):
+    """Retrain, evaluate the held-out and regression sets, compare: every number is in fix.json."""
+    from formtune.fix import fix_run
+    from formtune.train import train
+    from formtune.train_config import TrainConfig
+
+    run, _, data = evaluated_run
+    write_run_info(run, json.loads((run / "run.json").read_text())["task"], data, str(tiny_model))
+    train(str(tiny_model), read_rows(data / "train.jsonl")[:8], None, TrainConfig(max_steps=1, batch_size=4), run)
+    report = fix_run(run, per_group=2, regression=4, batch_size=8, progress=False)
+    out = run.with_name("run-fix")
+    assert (out / "adapter" / "adapter_config.json").is_file()
+    assert json.loads((out / "fix.json").read_text()) == report
+    assert {g["group"] for g in report["groups"]} >= {"invented /order_id", "array-length /items"}
+    assert all(g["targeted"] == 2 and g["before"] > 0 and g["status"] in ("fixed", "fewer", "same", "more")
+               for g in report["groups"])
+    assert report["held_out"]["schema_valid"]["before"] == 0.4
+    for side in ("before", "after"):
+        assert report["regression"]["schema_valid"][side] is not None
+        assert len(read_rows(out / "regression" / side / "predictions" / "tuned.jsonl")) == 4
+    assert len(read_rows(out / "predictions" / "tuned.jsonl")) == 20
