@@ -29,6 +29,12 @@ Guarantees:
 The split is deterministic: evaluation and training examples come from separate seeded streams
 (evaluation first), optionally from separate templates (``data.holdout_templates``), and an
 evaluation input never reappears in training.
+
+Training rows, and only they, get the task's wording machinery, each recorded in the row's
+provenance: optional fields dropped from a share of answers (``data.absent``), a share of inputs
+written by layouts from the schema (``data.layouts``, :mod:`formtune.layouts`), and augmenters
+(``data.augment``), after each of which every answer value that was in the text must still be
+there (:mod:`formtune.keep`). Evaluation inputs are written as the held-out templates write them.
 """
 
 from __future__ import annotations
