@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Attempt": "formtune.contrib",
+    "Augmenter": "formtune.contrib",
     "DecodingConstraint": "formtune.contrib",
     "Dialect": "formtune.contrib",
     "Draft": "formtune.contrib",

@@ -257,6 +257,42 @@ def report(run: Path, as_json: bool) -> None:
     click.echo(f"report: {path}")
 
 
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--variant", default="tuned", show_default=True, type=click.Choice(["tuned", "tuned+constrained"]),
+              help="Whose evaluation failures to fix.")
+@click.option("--out", type=click.Path(path_type=Path), help="The new run folder (default: RUN-fix).")
+@click.option("--corrections", type=click.Path(path_type=Path),
+              help="A YAML list of {input, output} rows written by hand, added to the training data.")
+@click.option("--per-group", type=click.IntRange(min=0), help="Targeted rows per failure group "
+              "(default: in proportion to the group's share of the evaluation set).")
+@click.option("--regression", default=60, show_default=True, type=click.IntRange(min=1),
+              help="Rows in the regression set (drawn like training rows, never trained on).")
+@click.option("--plan-only", is_flag=True, help="Group the failures and write the new data, then stop.")
+def fix(run: Path, variant: str, out: Path | None, corrections: Path | None, per_group: int | None,
+        regression: int, plan_only: bool) -> None:
+    """Group RUN's evaluation failures, add training rows that target each group, retrain, and
+    evaluate again on the same held-out set and on a regression set.
+
+    \b
+    Exit codes:
+      0  the loop ran (fix.json in the new run says what got fixed and what regressed)
+      2  the run is not evaluated, or the corrections file has mistakes (one line each)
+    """
+    from formtune.fix import fix_run, plan_fix, print_fix
+
+    options = {"out": out, "variant": variant, "per_group": per_group, "regression": regression,
+               "corrections": corrections}
+    if plan_only:
+        plan = plan_fix(run, **options)
+        for g in plan.to_dict()["groups"]:
+            click.echo(f"{g['count']:4d} rows  {g['kind']} {g['path']}: {g['targeted']} targeted rows")
+        click.echo(f"{plan.out}/data: {plan.train_rows} training rows ({plan.corrections} corrections), "
+                   f"{plan.regression_rows} regression rows")
+        return
+    print_fix(fix_run(run, **options))
+
+
 def _demo_task(name: str) -> Path:
     """A task file, or the name of one of formtune's examples."""
     path = Path(name)

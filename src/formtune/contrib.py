@@ -1,5 +1,5 @@
 """What a plugin contributes: formats, validators, generators, metrics, task options, tool sets,
-tool-call dialects, rule engines and fact extractors.
+tool-call dialects, rule engines, fact extractors and augmenters.
 
 These are the types a plugin author implements and the core consumes. A :class:`Format` turns a
 completion into a :class:`~formtune.violations.Checked` and a value back into text; validators
@@ -8,7 +8,8 @@ evaluator; :class:`TaskOptions` give a plugin its own validated section of a tas
 :class:`ToolSet` and :class:`Dialect` feed the tool-calling format (the builtin ``tools`` plugin)
 with tools that packages ship and with the ways model families write calls;
 :class:`RuleEngine` and :class:`FactExtractor` feed the logic rules of a task (the builtin
-``rules`` plugin): condition languages, and the facts of an input text that no generator sampled.
+``rules`` plugin): condition languages, and the facts of an input text that no generator sampled;
+:class:`Augmenter` objects vary training inputs without changing their answers.
 
 ``Format`` is a base class, so that a method added to it later comes with a default and never
 breaks a plugin written before. The other contributions are small protocols (any object with the
@@ -27,6 +28,8 @@ from pydantic import BaseModel
 from formtune.violations import Checked, Violation
 
 if TYPE_CHECKING:
+    import random
+
     from formtune.task import Task
 
 
@@ -346,6 +349,27 @@ class FactExtractor:
     name: str
     extract: Callable[[Any], Mapping[str, Any] | None]
     description: str = ""
+
+
+@runtime_checkable
+class Augmenter(Protocol):
+    """A change to a training input that never changes its answer: a greeting, a quoted reply
+    chain, line-break noise, typos.
+
+    A task names the augmenters it wants and how often (``data.augment: {typos: 0.2}``); they
+    apply to training inputs only, in the order the task lists them. ``keep`` holds the answer's
+    values that appear verbatim in ``text``: each must still appear verbatim in what ``augment``
+    returns (:func:`formtune.keep.outside` edits only the text between them). The dataset
+    builder checks this and the task's validators re-check the answer, so an augmenter that
+    breaks the rule costs a rejected candidate, never a wrong training row.
+    """
+
+    name: str
+    description: str
+
+    def augment(self, text: str, *, output: Any, keep: Sequence[str], rng: random.Random, task: Task) -> str:
+        """``text`` changed; the same ``rng`` state gives the same change."""
+        ...
 
 
 def derive_seed(*parts: object) -> int:

@@ -25,8 +25,18 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from formtune.contrib import (Dialect, FactExtractor, Format, Generator, Metric, RuleEngine, TaskOptions,
-                                  ToolSet, Validator)
+    from formtune.contrib import (
+        Augmenter,
+        Dialect,
+        FactExtractor,
+        Format,
+        Generator,
+        Metric,
+        RuleEngine,
+        TaskOptions,
+        ToolSet,
+        Validator,
+    )
     from formtune.task import Task
 
 hookspec = pluggy.HookspecMarker("formtune")
@@ -201,6 +211,26 @@ def register_fact_extractors(register: Callable[[FactExtractor], None]) -> None:
         @hookimpl
         def register_fact_extractors(register):
             register(FactExtractor("acme-refund-facts", read_refund_facts, "facts of Acme refund e-mails"))
+    """
+
+
+# --- training input augmenters -------------------------------------------------------------
+
+
+@hookspec
+def register_augmenters(register: Callable[[Augmenter], None]) -> None:
+    """Contribute augmenters (``formtune.Augmenter``): changes to a training input that keep its
+    answer, such as a greeting, a quoted reply chain, line-break noise or typos.
+
+    A task names the ones it wants with a rate (``data.augment: {typos: 0.2}``). Every augmented
+    row is recorded in its provenance, checked to still hold each answer value it held before,
+    and validated again.
+
+    Example::
+
+        @hookimpl
+        def register_augmenters(register):
+            register(Greeting())
     """
 
 

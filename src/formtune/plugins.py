@@ -27,15 +27,26 @@ from typing import Any
 import pluggy
 
 from formtune import hookspecs
-from formtune.contrib import (Dialect, FactExtractor, Format, Generator, Metric, RuleEngine, TaskOptions,
-                              ToolSet, Validator)
+from formtune.contrib import (
+    Augmenter,
+    Dialect,
+    FactExtractor,
+    Format,
+    Generator,
+    Metric,
+    RuleEngine,
+    TaskOptions,
+    ToolSet,
+    Validator,
+)
 from formtune.errors import PluginError
 
 ENTRY_POINT_GROUP = "formtune"
 #: What each ``register_<kind>`` hook contributes.
 KINDS: dict[str, type] = {"formats": Format, "validators": Validator, "generators": Generator,
                           "metrics": Metric, "task_options": TaskOptions, "tool_sets": ToolSet,
-                          "dialects": Dialect, "rule_engines": RuleEngine, "fact_extractors": FactExtractor}
+                          "dialects": Dialect, "rule_engines": RuleEngine, "fact_extractors": FactExtractor,
+                          "augmenters": Augmenter}
 
 
 @dataclass
@@ -54,6 +65,7 @@ class Registry:
     dialects: dict[str, Dialect] = field(default_factory=dict)
     rule_engines: dict[str, RuleEngine] = field(default_factory=dict)
     fact_extractors: dict[str, FactExtractor] = field(default_factory=dict)
+    augmenters: dict[str, Augmenter] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     plugins: list[str] = field(default_factory=list)
     _pm: pluggy.PluginManager | None = field(default=None, repr=False)

@@ -172,7 +172,7 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
     _train_in(run, task, data, None, None)
     step("train", began)
     began = time.perf_counter()
-    eval_run(run, variants=["tuned"], progress=progress)
+    eval_run(run, variants=["tuned", "tuned+constrained"], progress=progress)
     step("evaluate tuned model", began)
     (run / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     print_table(run)

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -70,6 +70,18 @@ class DataSpec(BaseModel):
         default_factory=list,
         description="Templates used only for evaluation, so the score measures unseen wordings.",
     )
+    augment: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Augmenters applied to training inputs, in this order, each with the chance that it "
+        "applies: {greeting: 0.3, typos: 0.15}. They never change an answer (`formtune plugins` lists them).")
+    layouts: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of training inputs written from the schema alone (key-value lists, tables, prose) "
+        "instead of by a template. A task without templates gets every input this way.")
+    absent: float = Field(
+        0.0, ge=0, le=1,
+        description="Chance that each optional field is left out of a training answer, so that absent fields "
+        "are common.")
 
 
 class TaskSpec(BaseModel):
@@ -158,6 +170,18 @@ class Task:
     def _error(self, field: str, message: str) -> TaskError:
         where = f"{self.source}: " if self.source else ""
         return TaskError(f"{where}{field}: {message}")
+
+    def where(self, *location: str | int) -> str:
+        """``file:line`` of a key of the task file, such as ``where("data", "augment", "typo")``,
+        for mistakes found after loading (a plugin checking its section against the schema)."""
+        if self.source is None:
+            return self.name
+        try:
+            node = yaml.compose(Path(self.source).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return str(self.source)
+        line = _line_of(node, location)
+        return f"{self.source}:{line}" if line else str(self.source)
 
     def check(self) -> Task:
         """Resolve the format, schema, validators and generator now, so a mistake stops the work

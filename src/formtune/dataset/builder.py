@@ -29,6 +29,12 @@ Guarantees:
 The split is deterministic: evaluation and training examples come from separate seeded streams
 (evaluation first), optionally from separate templates (``data.holdout_templates``), and an
 evaluation input never reappears in training.
+
+Training rows, and only they, get the task's wording machinery, each recorded in the row's
+provenance: optional fields dropped from a share of answers (``data.absent``), a share of inputs
+written by layouts from the schema (``data.layouts``, :mod:`formtune.layouts`), and augmenters
+(``data.augment``), after each of which every answer value that was in the text must still be
+there (:mod:`formtune.keep`). Evaluation inputs are written as the held-out templates write them.
 """
 
 from __future__ import annotations
@@ -41,13 +47,16 @@ from pathlib import Path
 from typing import Any
 
 from formtune.check import check
-from formtune.contrib import Draft, derive_seed
+from formtune.contrib import Augmenter, Draft, derive_seed
 from formtune.conversation import Input, chat_messages, input_key
 from formtune.dataset.fingerprint import describe_changes, fingerprint, fingerprint_parts, read_manifest
 from formtune.dataset.rejections import RejectionLog, trimmed
 from formtune.dataset.store import (Appender, FolderLock, cut_torn_tail, read_rows, write_atomically,
                                     write_rows_atomically)
-from formtune.errors import FormtuneError, TaskError, UsageError
+from formtune.errors import FormtuneError, PluginError, TaskError, UsageError
+from formtune.keep import kept_values, lost_values
+from formtune.layouts import KINDS as LAYOUTS
+from formtune.layouts import Layout, SchemaView, drop_optional
 from formtune.progress import progress_bar
 from formtune.task import Task
 
@@ -92,11 +101,31 @@ class DatasetBuilder:
             "train": [n for n in names if n not in holdout] or names,
             "eval": [n for n in names if n in holdout] or names,
         }
+        self.augmenters = self._augmenters()
         self._parts: dict[str, str] = {}
         self._fingerprint = ""  # set by build(), stored in every row
 
     def _task_error(self, field_name: str, message: str) -> TaskError:
         return TaskError(f"{self.task.source or self.task.name}: {field_name}: {message}")
+
+    def _augmenters(self) -> list[tuple[Augmenter, float]]:
+        """The task's ``data.augment``, resolved: a name nobody registered is an error naming the line."""
+        chosen = []
+        for name, rate in self.task.spec.data.augment.items():
+            try:
+                chosen.append((self.task.registry.get("augmenters", name), rate))
+            except PluginError as exc:
+                raise TaskError(f"{self.task.where('data', 'augment', name)}: data.augment: {exc}") from None
+        return chosen
+
+    @property
+    def view(self) -> SchemaView:
+        """The task's JSON Schema as layouts and absent fields read it (other schemas: an error)."""
+        if not isinstance(self.task.schema, dict):
+            raise self._task_error("data", f"layouts and data.absent need a JSON Schema; the {self.task.spec.format} "
+                                   "format's schema is not one: write templates and set data.layouts and "
+                                   "data.absent to 0")
+        return self.task.memo("layouts-view", lambda: SchemaView(self.task.schema))
 
     # -- before any work --------------------------------------------------------------------
 
@@ -118,6 +147,8 @@ class DatasetBuilder:
         for index in range(PROBE_DRAFTS):
             try:
                 drafts.append(self.generator.draft(self.task, seed=derive_seed(spec.data.seed, "train"), index=index))
+            except TaskError:
+                raise  # the generator names the task file's line (a wrong hint)
             except FormtuneError as exc:
                 failures.append(str(exc))
         if not drafts:
@@ -127,10 +158,9 @@ class DatasetBuilder:
             first = verdicts[0].violations[0]
             raise self._task_error("data.generator", f"{self.generator.name} makes outputs that break the task "
                                    f"({first.path or '/'}: {first.message})")
+        if spec.data.layouts or spec.data.absent or (not self.task.templates and any(d.input is None for d in drafts)):
+            self.view  # noqa: B018 - layouts need a JSON Schema: say so before any work
         if any(d.input is None for d in drafts):
-            if not self.task.templates:
-                raise self._task_error("templates", f"generator {self.generator.name!r} writes outputs only; add "
-                                       "input templates to the task")
             for template in self.task.templates.values():
                 for draft in drafts:
                     template.render(draft.output, random.Random(0))  # a bug raises TaskError
@@ -166,22 +196,79 @@ class DatasetBuilder:
 
     # -- one candidate ----------------------------------------------------------------------
 
-    def _candidate(self, split: str, index: int) -> tuple[dict[str, Any] | None, str | None]:
-        """A finished row, or ``None`` and the reason it was rejected."""
+    def _candidate(self, split: str, index: int, stream: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """A finished row, or ``None`` and the reason it was rejected. ``stream`` names the seeded
+        stream of candidates (default: the split's); training rows, of any stream, get the task's
+        absent fields, layouts and augmenters."""
         seed = self.task.spec.data.seed
+        stream = stream or split
         try:
-            draft: Draft = self.generator.draft(self.task, seed=derive_seed(seed, split), index=index)
+            draft: Draft = self.generator.draft(self.task, seed=derive_seed(seed, stream), index=index)
         except FormtuneError as exc:
             return None, f"generator: {exc}"
+        output, meta = draft.output, dict(draft.meta)
+        training = split == "train"
+        if training and self.task.spec.data.absent and draft.input is None:
+            rng = random.Random(derive_seed(seed, stream, index, "absent"))
+            output, dropped = drop_optional(output, self.view, rng, self.task.spec.data.absent)
+            if dropped:
+                meta["absent"] = dropped
         template = None
         input_text = draft.input
         if input_text is None:
-            rng = random.Random(derive_seed(seed, split, index, "template"))
-            template = rng.choice(self.templates[split])
-            input_text = self.task.templates[template].render(draft.output, rng)
-        return self._row(split, index, input_text, draft.output, {
+            input_text, template, layout = self._write(split, stream, index, output)
+            if layout:
+                meta["layout"] = layout
+        if training and self.augmenters and isinstance(input_text, str):
+            input_text, used, lost = self._augment(input_text, output, stream, index)
+            if used:
+                meta["augmenters"] = used
+            if lost:
+                return None, f"augmenter {lost[0]} lost an answer value"
+        return self._row(split, index, input_text, output, {
             "source": "synthetic", "generator": self.generator.name, "template": template,
-            **draft.meta})
+            **({"stream": stream} if stream != split else {}), **meta})
+
+    def draw(self, stream: str, index: int) -> tuple[dict[str, Any] | None, str | None]:
+        """The ``index``-th training-style candidate of a stream of its own (``"fix"``,
+        ``"regression"``), made like training rows but apart from them: a row, or ``None`` and why."""
+        if not self._fingerprint:
+            self._parts = fingerprint_parts(self.task)
+            self._fingerprint = fingerprint(self._parts)
+        return self._candidate("train", index, stream=stream)
+
+    def _write(self, split: str, stream: str, index: int, output: Any) -> tuple[str, str | None, str | None]:
+        """The input for ``output``: ``(text, template, layout)``. Training inputs come from a
+        layout with the share ``data.layouts``; a task without templates uses layouts only."""
+        seed = self.task.spec.data.seed
+        share = self.task.spec.data.layouts if split == "train" else 0.0
+        if self.task.templates and share:
+            chooser = random.Random(derive_seed(seed, stream, index, "layout"))
+            use_layout = chooser.random() < share
+        else:
+            use_layout = not self.task.templates
+        if use_layout:
+            rng = random.Random(derive_seed(seed, stream, index, "layout", "write"))
+            kind = rng.choice(LAYOUTS)
+            return Layout(self.view, rng, self.task.spec.phrases).render(kind, output), None, kind
+        rng = random.Random(derive_seed(seed, stream, index, "template"))
+        template = rng.choice(self.templates[split])
+        return self.task.templates[template].render(output, rng), template, None
+
+    def _augment(self, text: str, output: Any, stream: str, index: int) -> tuple[str, list[str], list[str]]:
+        """``text`` through the task's augmenters, each with its chance: the new text, the names of
+        those applied, and the name of the first that lost an answer value (then nothing else runs)."""
+        rng = random.Random(derive_seed(self.task.spec.data.seed, stream, index, "augment"))
+        keep = kept_values(text, output)
+        used = []
+        for augmenter, rate in self.augmenters:
+            if rng.random() >= rate:
+                continue
+            text = augmenter.augment(text, output=output, keep=keep, rng=rng, task=self.task)
+            used.append(augmenter.name)
+            if lost_values(text, keep):
+                return text, used, [augmenter.name]
+        return text, used, []
 
     def _row(self, split: str, index: int, input_text: Input, output: Any,
              provenance: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:

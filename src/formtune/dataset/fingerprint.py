@@ -4,7 +4,8 @@ continued by the task that started it.
 Parts that shape the data: the format, the schema (with the local files its ``$ref`` reach), the
 instructions (they are in every row), each template (with the files it imports) and their order,
 the hand-written examples, the validators, the generator, the seed, the evaluation size (evaluation
-rows decide which training inputs are duplicates), the held-out templates, and the versions of
+rows decide which training inputs are duplicates), the held-out templates, the augmenters and
+their rates, the layouts share, the chance of absent fields, and the versions of
 formtune and of the plugins that contribute the format, validators and generator, the task's
 ``phrases`` and every plugin section of the task file. Not parts:
 ``data.train`` (the training stream is a prefix: more rows extend it, fewer trim it), ``lenient``
@@ -87,6 +88,13 @@ def fingerprint_parts(task: Task) -> dict[str, str]:
         "data.eval": str(data.eval),
         "data.holdout_templates": ", ".join(data.holdout_templates) or "none",
     }
+    if data.augment:  # only when used, so that folders made before these options stay valid
+        parts["data.augment"] = ", ".join(f"{_plugin_version(task, 'augmenters', name)}: {rate}"
+                                          for name, rate in data.augment.items())
+    if data.layouts:
+        parts["data.layouts"] = str(data.layouts)
+    if data.absent:
+        parts["data.absent"] = str(data.absent)
     for template in spec.templates:
         parts[f"template {template.name!r}"] = _digest(*_template_text(task, template.name))
     if spec.phrases:
