@@ -263,9 +263,10 @@ def test_demo_runs_the_whole_loop_on_a_task_file(tiny_default_cache, tmp_path):
     assert json.loads((run / "timings.json").read_text()).keys() == {
         "generate", "evaluate base models", "train", "evaluate tuned model"}
     metrics = json.loads((run / "metrics.json").read_text())
-    assert list(metrics["variants"]) == ["base", "base+constrained", "tuned"]
+    assert list(metrics["variants"]) == ["base", "base+constrained", "tuned", "tuned+constrained"]
     assert all(scores["n"] == 2 for scores in metrics["variants"].values())
     assert metrics["variants"]["base+constrained"]["schema_valid"] == 1.0
+    assert metrics["variants"]["tuned+constrained"]["schema_valid"] == 1.0
     assert len(read_rows(out / "data" / "train.jsonl")) == 6
     assert json.loads((run / "train_metrics.json").read_text())["global_step"] == 2
 

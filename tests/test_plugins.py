@@ -14,7 +14,7 @@ import pytest
 
 from conftest import run_formtune
 from formtune.errors import PluginError
-from formtune.plugins import build_registry
+from formtune.plugins import KINDS, build_registry
 
 ACME = Path(__file__).parent / "fixtures" / "acme_plugin"
 PERSON = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
@@ -192,7 +192,8 @@ def test_metrics_of_two_plugins_with_one_name_are_told_apart(tmp_path):
         files[-1].write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
                              f"    register(Metric('score', lambda a: {value}))\n")
     registry = build_registry(files)
-    assert {name: m.score(None) for name, m in registry.metrics.items()} == {
+    theirs = {name: m for name, m in registry.metrics.items() if registry.owners[("metrics", name)] in map(str, files)}
+    assert {name: m.score(None) for name, m in theirs.items()} == {
         f"{files[0]}:score": 0.25, f"{files[1]}:score": 0.75}
     assert registry.owners[("metrics", f"{files[1]}:score")] == str(files[1])
 
@@ -247,8 +248,7 @@ def test_a_plugin_both_allowed_and_disabled_is_not_called_missing():
 def test_the_registry_describes_each_plugin_and_format():
     registry = build_registry()
     rows = {row["name"]: row for row in registry.describe()}
-    assert rows["json"] == {"name": "json", "formats": ["json"], "validators": [], "generators": [], "metrics": [],
-                            "task_options": []}
+    assert rows["json"] == {"name": "json", "formats": ["json"], **{kind: [] for kind in KINDS if kind != "formats"}}
     assert rows["jsonschema"]["validators"] == ["json-schema"] and rows["jsonschema"]["generators"] == ["schema-sampler"]
     [json_format] = [f for f in registry.describe_formats() if f["name"] == "json"]
     assert json_format == {"name": "json", "plugin": "json", "schema_language": "JSON Schema",
@@ -279,9 +279,11 @@ def test_commands_from_plugins_in_process(tmp_path):
     plugin = tmp_path / "cmds.py"
     plugin.write_text("import click\nfrom formtune import hookimpl\n@hookimpl\ndef register_commands(cli):\n"
                       "    @cli.command()\n    def hello():\n        click.echo('hi')\n")
+    builtin = click.Group()
+    build_registry().add_commands(builtin)  # the builtin plugins' own commands
     group = click.Group(commands={"validate": click.Command("validate")})
     build_registry([plugin]).add_commands(group)
-    assert set(group.commands) == {"validate", "hello"}
+    assert set(group.commands) == {"validate", "hello", *builtin.commands}
     again = click.Group(commands={"hello": click.Command("hello")})
     with pytest.raises(PluginError, match=f"plugin '{plugin}' redefines the command 'hello'"):
         build_registry([plugin]).add_commands(again)
@@ -297,3 +299,11 @@ def test_get_registry_is_built_once_per_environment(monkeypatch):
     assert other is not first and other.plugins == [p for p in first.plugins if p != "jsonschema"]
     monkeypatch.delenv("FORMTUNE_DISABLE_PLUGINS")
     assert get_registry() is first
+
+
+def test_the_plugins_table_lists_each_contribution_by_kind_and_fits_a_terminal():
+    listed = run_formtune("plugins", env={"COLUMNS": "100"})
+    assert listed.returncode == 0, listed.stderr
+    assert "dialects: hermes, json-list, python" in listed.stdout
+    assert "generators: schema-sampler" in listed.stdout
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 100

@@ -134,17 +134,26 @@ def plugins(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("plugin", *(k.replace("_", " ") for k in KINDS), title="plugins")
+    # One line per kind a plugin contributes: a column per kind does not fit a terminal.
+    table = Table("plugin", "contributes", title="plugins")
     for row in rows:
-        table.add_row(row["name"], *(", ".join(row[k]) or "-" for k in KINDS))
+        lines = [f"{k.replace('_', ' ')}: {', '.join(row[k])}" for k in KINDS if row[k]]
+        table.add_row(row["name"], "\n".join(lines) or "-")
     by_format = Table("format", "plugin", "schema language", "validators", "generator", "plugin metrics",
                       title="formats (what a task of each uses by default)")
     for f in formats:
         by_format.add_row(f["name"], f["plugin"], f["schema_language"], ", ".join(f["validators"]) or "-",
-                          f["generator"], ", ".join(f["metrics"]) or "-")
+                          f["generator"], _short_list(f["metrics"]))
     console = Console()
     console.print(table)
     console.print(by_format)
+
+
+def _short_list(names: list[str], most: int = 3) -> str:
+    """A few names in full, or how many there are (the plugins table above lists them all)."""
+    if not names:
+        return "-"
+    return ", ".join(names) if len(names) <= most else f"{len(names)} (listed above)"
 
 
 @cli.command()
