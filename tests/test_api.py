@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from formtune.api import render_instances, sample_instances, validate_files
-from formtune.errors import SamplingError, UsageError
+from formtune.errors import SamplingError
 from formtune.scaffold import scaffold_task
 from formtune.schema.compile import compile_schema, violations
 

@@ -4,7 +4,6 @@ rules are checked, and the per-task metrics score adherence per rule, per branch
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from conftest import ROOT

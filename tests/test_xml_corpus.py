@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
