@@ -229,7 +229,8 @@ def train_command(task_file: Path, model: str | None, data: Path | None, out: Pa
 @click.option("--adapter", type=click.Path(path_type=Path), help="LoRA adapter folder to evaluate (with --task).")
 @click.option("--data", "data_file", type=click.Path(path_type=Path),
               help='Labelled JSONL: {"input": …, "output": …} or chat rows (default: the held-out split).')
-@click.option("--variant", "variants", multiple=True, help="Only these variants (base, base+constrained, tuned).")
+@click.option("--variant", "variants", multiple=True,
+              help="Only these variants (base, base+constrained, tuned, tuned+constrained).")
 @click.option("--limit", type=int, help="Only the first N examples.")
 @click.option("--batch-size", default=16, show_default=True)
 def eval_command(run: Path | None, task_file: Path | None, model: str | None, adapter: Path | None,
