@@ -25,7 +25,6 @@ from num2words import num2words
 
 from formtune.contrib import Draft, derive_seed
 from formtune.errors import TaskError
-from formtune.formatters import Formatters
 from formtune_rules.branches import Explored, Point, draw, read_facts
 from formtune_rules.facts import draw_order, facts_to_json, resolve_relative, stated_facts
 from formtune_rules.ruleset import RuleSet, rule_set
@@ -50,21 +49,7 @@ def words(number: int | float) -> str:
 
 def render(template: InputTemplate, rng: random.Random, **context: Any) -> str:
     """Render a template with the facts and the helpers (see the module docstring)."""
-
-    def pick(*options: Any) -> Any:
-        if len(options) == 1 and isinstance(options[0], (list, tuple)):
-            options = tuple(options[0])
-        return rng.choice(options)
-
-    def chance(p: float) -> bool:
-        return rng.random() < p
-
-    # InputTemplate.render() gives templates ``output`` only; these inputs are written from facts.
-    fmt = Formatters(rng, template.phrases)
-    try:
-        return template.template.render(pick=pick, chance=chance, fmt=fmt, words=words, **context).strip()
-    except Exception as exc:  # any error of the template's own expressions: undefined, type, division…
-        raise TaskError(f"{template.origin}: {type(exc).__name__}: {exc}; fix the template") from None
+    return template.render_with(rng, words=words, **context)
 
 
 @dataclass

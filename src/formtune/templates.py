@@ -51,6 +51,11 @@ class InputTemplate:
 
     def render(self, output: Any, rng: random.Random) -> str:
         """The input text for ``output``; a template bug raises :class:`TaskError` with its line."""
+        return self.render_with(rng, output=output)
+
+    def render_with(self, rng: random.Random, **context: Any) -> str:
+        """The text for any ``context`` (a plugin may write inputs from other values than the answer,
+        such as the rules plugin's facts), with the same seeded helpers and errors as ``render``."""
 
         def pick(*options: Any) -> Any:
             if len(options) == 1 and isinstance(options[0], (list, tuple)):
@@ -63,7 +68,7 @@ class InputTemplate:
         # Helpers are globals, so macros imported "with context" can use them too.
         try:
             fmt = Formatters(rng, self.phrases)
-            return self.template.render(output=output, pick=pick, chance=chance, fmt=fmt).strip()
+            return self.template.render(pick=pick, chance=chance, fmt=fmt, **context).strip()
         except Exception as exc:  # any error of a template's own expressions: undefined, type, division…
             raise TaskError(f"{self.origin}{_template_line(exc)}: {type(exc).__name__}: {exc}; fix the "
                             "template (test optional fields with `is defined`)") from None
