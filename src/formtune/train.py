@@ -50,6 +50,7 @@ import math
 import os
 import signal
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 __all__ = ["TrainResult", "load_tuned", "to_prompt_completion", "train"]
+
+# PEFT and TRL read an attribute that transformers 5 deprecates, on every load: not the user's concern.
+warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.* is deprecated", category=FutureWarning)
 
 
 # --------------------------------------------------------------------------------------------
