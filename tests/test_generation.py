@@ -30,14 +30,16 @@ def test_guards_bound_strings_emails_and_small_integer_ranges():
     schema = {"type": "object", "properties": {
         "name": {"type": "string"}, "mail": {"type": "string", "format": "email"},
         "code": {"type": "string", "pattern": "^[A-Z]+$"}, "qty": {"type": "integer", "minimum": 1, "maximum": 9},
-        "price": {"type": "number", "maximum": 1000}}}
+        "price": {"type": "number", "maximum": 1000},
+        "tags": {"type": "array", "items": {"enum": ["a", "b"]}, "uniqueItems": True}}}
     guarded, notes = guarded_schema(schema)
     props = guarded["properties"]
     assert props["name"]["maxLength"] == STRING_CAP and props["code"] == schema["properties"]["code"]
     assert props["mail"] == {"type": "string", "pattern": EMAIL_PATTERN}
     assert props["qty"]["enum"] == list(range(1, 10))
     assert "maxLength" not in schema["properties"]["name"]  # the task's own schema is untouched
-    assert len(notes) == 4 and any("/properties/price: numeric bounds" in n for n in notes)
+    assert len(notes) == 5 and any("/properties/price: numeric bounds" in n for n in notes)
+    assert "/properties/tags: uniqueItems not enforced while decoding (the validator checks it)" in notes
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The JSON format's decoding constraint: the task's JSON Schema as outlines compiles it, with
 guards against what outlines gets wrong.
 
-outlines turns a JSON Schema into a regular expression. Two of its gaps bite small models:
+outlines turns a JSON Schema into a regular expression. Three of its gaps bite small models:
 
 - strings without ``maxLength`` are unbounded, and so are its ``email`` and ``uri`` patterns: a
   model that keeps choosing "one more character" never closes the string and the document is cut
@@ -9,7 +9,9 @@ outlines turns a JSON Schema into a regular expression. Two of its gaps bite sma
   becomes a bounded email pattern;
 - ``minimum``/``maximum`` are not enforced at all. A bounded integer range of at most
   ``ENUM_LIMIT`` values becomes an ``enum`` of them; wider bounds are left to the validator and
-  reported.
+  reported;
+- ``uniqueItems`` is not enforced either (a regular expression cannot remember earlier items):
+  reported, and left to the validator.
 
 The rewritten schema only steers decoding: outputs are still validated against the task's own
 schema.
@@ -59,6 +61,8 @@ def _guard(node: Any, path: str, notes: list[str]) -> None:
             notes.append(f"{where}: integer range {low}..{high} decoded as its {high - low + 1} values")
         elif any(k in node for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")):
             notes.append(f"{where}: numeric bounds not enforced while decoding (the validator checks them)")
+    if "array" in types and node.get("uniqueItems") is True:
+        notes.append(f"{where}: uniqueItems not enforced while decoding (the validator checks it)")
     for key, child in node.items():
         if key not in ("enum", "const", "examples", "default"):
             _guard(child, f"{path}/{key}", notes)
