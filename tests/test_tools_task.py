@@ -108,7 +108,10 @@ def test_generated_conversations_cover_every_category_in_held_out_wording(shop, 
     assert summary.accepted == {"eval": 24, "train": 36} and not summary.rejected
     evals, trains = read_rows(tmp_path / "data/eval.jsonl"), read_rows(tmp_path / "data/train.jsonl")
     assert Counter(r["provenance"]["category"] for r in evals) == dict.fromkeys(CATEGORIES, 4)
-    assert {r["provenance"]["template"] for r in evals} == {"voicemail"}
+    off_topic = set(task.options("tools").off_topic)
+    for row in evals + trains:  # an off-topic request is no template's wording
+        assert (row["provenance"]["template"] is None) == (row["messages"][-2]["content"] in off_topic)
+    assert {r["provenance"]["template"] for r in evals} == {"voicemail", None}
     assert "voicemail" not in {r["provenance"]["template"] for r in trains}
     for row in evals + trains:
         system = row["input"][0]

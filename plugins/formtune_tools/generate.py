@@ -166,6 +166,7 @@ class Conversations:
         decline = {"answer": rng.choice(self.options.declines)}
         if self.options.offer == "all" or rng.random() < 1 / 3:
             topics = self.options.off_topic[split == "eval"::2]  # even ones train, odd ones evaluate
+            self.written_by = None  # an off-topic request, no template's wording
             return self._turn(self.offer([], rng, (1, 3)), rng.choice(topics), decline)
         offered = self.offer([], rng, (1, 3))
         offered = [t for t in offered if t is not tool] or [t for t in self.tools if t is not tool][:1]
