@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,13 @@ def run_formtune(*args: str, env: dict[str, str] | None = None, cwd: Path | None
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "formtune", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=timeout)
+
+
+def sigint_as_in_a_terminal() -> None:
+    """``preexec_fn`` for a child that a test will Ctrl-C: SIGINT as a terminal gives it. A job
+    that a non-interactive shell starts in the background (``make test &``, some CI runners)
+    inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_formtune
+from conftest import ROOT, run_formtune, sigint_as_in_a_terminal
 from formtune.dataset import read_rows
 
 DATA = Path(__file__).parent / "data"
@@ -131,7 +131,8 @@ def test_ctrl_c_stops_generate_with_130_and_a_rerun_completes(tmp_path):
     task = tmp_path / "task.yaml"
     task.write_text((DATA / "person.task.yaml").read_text().replace("train: 40", "train: 3000"))
     command = [sys.executable, "-m", "formtune", "generate", str(task), "--out", str(tmp_path / "out"), "--quiet"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_in_a_terminal)
     wait_for_lines(tmp_path / "out" / "train.jsonl", 5, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -188,7 +189,8 @@ def test_ctrl_c_stops_train_with_130_and_a_rerun_resumes(small_task, tiny_defaul
     run = tmp_path / "run"
     command = [sys.executable, "-m", "formtune", "train", str(small_task), "--data", str(tmp_path / "data"),
                "--out", str(run), "--batch-size", "2", "--max-steps", "400"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=sigint_as_in_a_terminal)
     wait_for_lines(run / "train_log.jsonl", 2, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
