@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,16 @@ def run_formtune(*args: str, env: dict[str, str] | None = None, cwd: Path | None
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "formtune", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def patience(tmp_path_factory) -> float:
+    """Seconds a case may take: 10 plus the time of a trivial validate, measured now."""
+    folder = tmp_path_factory.mktemp("baseline")
+    (folder / "s.json").write_text("{}")
+    began = time.monotonic()
+    run_formtune("validate", "--schema", str(folder / "s.json"), str(folder / "s.json"), timeout=120)
+    return 10 + (time.monotonic() - began)
 
 
 def sigint_as_in_a_terminal() -> None:

@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,16 +29,6 @@ from formtune.plugins import get_registry
 
 HOSTILE = Path(__file__).parent / "hostile"
 CASES = sorted(p for p in HOSTILE.glob("*/*") if p.is_file() and not p.name.startswith("schema."))
-
-
-@pytest.fixture(scope="module")
-def patience(tmp_path_factory) -> float:
-    """Seconds a case may take: 10 plus the time of a trivial validate, measured now."""
-    folder = tmp_path_factory.mktemp("baseline")
-    (folder / "s.json").write_text("{}")
-    began = time.monotonic()
-    run_formtune("validate", "--schema", str(folder / "s.json"), str(folder / "s.json"), timeout=120)
-    return 10 + (time.monotonic() - began)
 
 
 @pytest.fixture

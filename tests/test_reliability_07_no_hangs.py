@@ -9,20 +9,9 @@ hang does.
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
 from conftest import run_formtune
 from reliability import assert_one_error_line
-
-
-@pytest.fixture(scope="module")
-def patience(tmp_path_factory) -> float:
-    folder = tmp_path_factory.mktemp("baseline")
-    (folder / "s.json").write_text("{}")
-    began = time.monotonic()
-    run_formtune("validate", "--schema", str(folder / "s.json"), str(folder / "s.json"), timeout=120)
-    return 10 + (time.monotonic() - began)
 
 
 def test_a_catastrophically_backtracking_pattern_is_not_a_hang(tmp_path, patience):
