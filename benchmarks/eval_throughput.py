@@ -36,7 +36,6 @@ def main() -> None:
 
     import torch
 
-    from formtune.conversation import chat_messages
     from formtune.dataset import build_dataset
     from formtune.evaluate import _max_new_tokens, load_examples
     from formtune.generation import generate
@@ -51,7 +50,7 @@ def main() -> None:
         build_dataset(task, data, progress=False)
     examples = load_examples(data / "eval.jsonl", task)[: args.n]
     system = task.format.prompt(task) if args.variant == "base" else task.spec.instructions
-    conversations = [chat_messages(system, e.input) for e in examples]
+    conversations = [task.format.conversation(task, e.input, system=system) for e in examples]
     device = "cuda" if torch.cuda.is_available() else "cpu"
     fast_dtype = "bfloat16" if bf16_supported() else "float32"
     adapter = args.adapter if args.variant == "tuned" else None

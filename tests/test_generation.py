@@ -57,7 +57,7 @@ def model_and_tokenizer(tiny_model):
     return model, tokenizer
 
 
-CONVERSATIONS = [chat_messages("Extract the person as JSON.", text) for text in
+CONVERSATIONS = [{"messages": chat_messages("Extract the person as JSON.", text)} for text in
                  ["I'm Ada", "Hello, I'm Grace Hopper. Mail: grace@example.com", "Bo", "system user assistant x"]]
 
 

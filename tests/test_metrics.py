@@ -212,7 +212,7 @@ def test_variants_get_their_own_prompts(person, tiny_model, tmp_path, scripted_c
     evaluate(person, [EvalExample("Hi, I'm Ada", ADA)],
              [Variant("base", str(tiny_model), prompt="full"), Variant("short", str(tiny_model), prompt="short")],
              tmp_path, progress=False)
-    full, short = (call["conversations"][0] for call in scripted_completions.calls)
+    full, short = (call["conversations"][0]["messages"] for call in scripted_completions.calls)
     assert full[0] == {"role": "system", "content": person.format.prompt(person)}
     assert short[0] == {"role": "system", "content": person.spec.instructions}
     assert full[1] == short[1] == {"role": "user", "content": "Hi, I'm Ada"}

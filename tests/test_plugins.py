@@ -304,6 +304,6 @@ def test_get_registry_is_built_once_per_environment(monkeypatch):
 def test_the_plugins_table_lists_each_contribution_by_kind_and_fits_a_terminal():
     listed = run_formtune("plugins", env={"COLUMNS": "100"})
     assert listed.returncode == 0, listed.stderr
-    assert "dialects: hermes, json-list, python" in listed.stdout
+    assert "dialects: hermes, json-list, native, python" in listed.stdout
     assert "generators: schema-sampler" in listed.stdout
     assert max(len(line) for line in listed.stdout.splitlines()) <= 100

@@ -72,7 +72,7 @@ def test_values_parse_render_and_check_in_the_tasks_dialect(shop):
 
 
 def test_a_dialect_no_plugin_registers_is_a_task_error(shop):
-    with pytest.raises(TaskError, match=r"tools.dialect: no dialect named 'klingon' \(available: hermes, json-list, python\)"):
+    with pytest.raises(TaskError, match=r"tools.dialect: no dialect named 'klingon' \(available: hermes, json-list, native, python\)"):
         task_with(shop, dialect="klingon")
 
 

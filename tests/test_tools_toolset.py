@@ -134,5 +134,5 @@ def test_tools_check_command(tmp_path):
 def test_plugins_lists_dialects_and_tool_sets():
     listed = run_formtune("plugins", "--json")
     tools = next(p for p in json.loads(listed.stdout)["plugins"] if p["name"] == "tools")
-    assert tools["dialects"] == ["hermes", "json-list", "python"] and tools["formats"] == ["tool-calls"]
+    assert tools["dialects"] == ["hermes", "json-list", "native", "python"] and tools["formats"] == ["tool-calls"]
     assert tools["tool_sets"] == [] and "tool_sets" in tools

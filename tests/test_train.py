@@ -149,11 +149,24 @@ def test_rows_become_prompt_completion_and_bad_rows_are_named() -> None:
     (row,) = to_prompt_completion(_rows(1))
     assert [m["role"] for m in row["prompt"]] == ["system", "user"]
     assert row["completion"] == [{"role": "assistant", "content": '{"name": "ada", "age": 20}'}]
-    assert set(row) == {"prompt", "completion"}
+    assert set(row) == {"prompt", "completion", "tools"} and row["tools"] is None
     with pytest.raises(TrainingError, match="row 0"):
         to_prompt_completion([{"messages": [{"role": "user", "content": "hi"}, {"role": "user", "content": "x"}]}])
     with pytest.raises(TrainingError, match="no training rows"):
         to_prompt_completion([])
+
+
+def test_tool_rows_keep_their_tools_and_structured_calls() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    call = {"type": "function", "function": {"name": "f", "arguments": {"x": 1}}}
+    messages = [{"role": "user", "content": "hi", "provenance": "dropped"},
+                {"role": "assistant", "content": "", "tool_calls": [call]},
+                {"role": "tool", "name": "f", "content": "{}", "tool_call_id": "1"},
+                {"role": "assistant", "content": "", "tool_calls": [call]}]
+    (row,) = to_prompt_completion([{"messages": messages, "tools": tools, "input": "dropped"}])
+    assert row["tools"] == tools
+    assert row["prompt"] == [{"role": "user", "content": "hi"}, *messages[1:3]]
+    assert row["completion"] == [messages[3]]
 
 
 def test_model_specs_fail_with_one_clear_line(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from formtune_tools.generate import ToolCallGenerator
 from formtune_tools.hermes import HermesDialect
 from formtune_tools.jsonlist import JsonListDialect
 from formtune_tools.metrics import tool_metrics
+from formtune_tools.native import NativeDialect
 from formtune_tools.options import ToolsOptions
 from formtune_tools.pycalls import PythonCallsDialect
 from formtune_tools.validate import ToolCallValidator
@@ -27,7 +28,7 @@ def register_formats(register):
 
 @hookimpl
 def register_dialects(register):
-    for dialect in (HermesDialect(), JsonListDialect(), PythonCallsDialect()):
+    for dialect in (HermesDialect(), JsonListDialect(), PythonCallsDialect(), NativeDialect()):
         register(dialect)
 
 

@@ -2,20 +2,23 @@
 
 Each question offers its own functions: they are listed in the system prompt by the chosen dialect
 (the same place and shape as in formtune's training rows, so a tuned model sees what it learned),
-after the instructions and, for an untuned model, the dialect's rules of calling. Completions are
-decoded leniently, as BFCL decodes prompted models (fences and missing brackets tolerated); a
-completion that does not decode counts as no call. Scoring is :func:`formtune_tools.bfcl.score_question`.
+after the instructions and, for an untuned model, the dialect's rules of calling; with the
+``native`` dialect the model's chat template lists them. Completions are decoded leniently, as BFCL
+decodes prompted models (fences and missing brackets tolerated), or in the template's own syntax
+with ``native``; a completion that does not decode counts as no call. Scoring is :func:`formtune_tools.bfcl.score_question`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from formtune.conversation import chat_messages
 from formtune_tools.dialect import describe
+from formtune_tools.native import TemplateSyntax, openai_tool
 from formtune_tools.bfcl import Question, as_tool, category_of, expects_no_call, load_questions, score_question
 from formtune_tools.scoring import Outcome
 
@@ -24,20 +27,31 @@ _STARTS = {"hermes": r"\s*(<|`)", "json-list": r"\s*(\[|\{|`)", "python": r"\s*(
 
 
 def conversation(question: Question, dialect: Any, instructions: str, rules: bool,
-                 listing: str = "json") -> list[dict[str, Any]]:
-    """The messages the model answers: system prompt with the question's tools, then its first turn."""
+                 listing: str = "json") -> dict[str, Any]:
+    """The chat row the model answers: system prompt with the question's tools (or, with the
+    ``native`` dialect, the tools for the chat template to list), then its first turn."""
     tools = [as_tool(f) for f in question.functions]
     system = f"{instructions}\n\n{dialect.rules}" if rules and getattr(dialect, "rules", "") else instructions
-    return chat_messages(system, [{"role": "system", "content": describe(dialect, tools, listing)}, *question.turns[0]])
+    if getattr(dialect, "native", False):
+        return {"messages": chat_messages(system, question.turns[0]), "tools": [openai_tool(t) for t in tools]}
+    return {"messages": chat_messages(system, [{"role": "system", "content": describe(dialect, tools, listing)},
+                                               *question.turns[0]])}
 
 
-def decode(dialect: Any, text: str) -> list[dict[str, Any]] | None:
-    """The calls of a completion, leniently; None when it does not decode (BFCL: no call)."""
-    read = getattr(dialect, "parse_lenient", dialect.parse)
+def decode(read: Callable[[str], list[dict[str, Any]] | None], text: str) -> list[dict[str, Any]] | None:
+    """The calls of a completion as ``read`` finds them; None when it does not decode (BFCL: no call)."""
     try:
         return read(text) or []
     except ValueError:
         return None
+
+
+def reader(dialect: Any, tokenizer: Any) -> Callable[[str], list[dict[str, Any]] | None]:
+    """How completions are read: leniently in a text dialect, as BFCL reads prompted models
+    (fences and missing brackets tolerated); in the template's own syntax with ``native``."""
+    if getattr(dialect, "native", False):
+        return TemplateSyntax(tokenizer).read
+    return getattr(dialect, "parse_lenient", dialect.parse)
 
 
 def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | None = None,
@@ -53,6 +67,7 @@ def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | N
     questions = load_questions(path)[:limit]
     lm, tokenizer = load_tuned(model, adapter, dtype="bfloat16" if bf16_supported() else "float32")
     conversations = [conversation(q, dialect, instructions, rules, listing) for q in questions]
+    read = reader(dialect, tokenizer)
     start = re.compile(_STARTS.get(dialect.name, r"."))
 
     def viable(text: str) -> bool:  # a call is due: stop a row once its text cannot become one
@@ -63,7 +78,7 @@ def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | N
                            viable=viable, on_batch=advance)
     rows = []
     for question, output in zip(questions, outputs):
-        calls = decode(dialect, output["completion"])
+        calls = decode(read, output["completion"])
         outcome: Outcome = score_question(question, category, calls)
         rows.append({"id": question.id, "text": output["completion"], "calls": calls or [],
                      "correct": outcome.correct, "error": outcome.error})

@@ -9,6 +9,7 @@ early stopping and the decoding constraint all speak it. Values are described in
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from formtune.contrib import DecodingConstraint, Format
@@ -18,6 +19,7 @@ from formtune_tools import value as values
 from formtune_tools.constraint import ANSWER, guarded
 from formtune_tools.dialect import describe
 from formtune_tools.hermes import HermesDialect
+from formtune_tools.native import TemplateSyntax, call_id, openai_tool, tool_calls
 
 if TYPE_CHECKING:
     from formtune.task import Task
@@ -87,13 +89,39 @@ class ToolCallFormat(Format):
         """The task's instructions; with ``offer: all`` the whole tool set follows them (otherwise
         each conversation lists the tools it offers)."""
         options = task.options("tools")
-        if options.offer == "all":
-            return f"{task.spec.instructions}\n\n{describe(self.dialect, task.schema, options.listing)}"
-        return task.spec.instructions
+        listed = describe(self.dialect, task.schema, options.listing) if options.offer == "all" else ""
+        return f"{task.spec.instructions}\n\n{listed}" if listed else task.spec.instructions
 
     def prompt(self, task: Task) -> str:
         """The instructions, then how to call (the untuned model does not know the dialect)."""
         return f"{self.instructions(task)}\n\n{getattr(self.dialect, 'rules', '')}".rstrip()
+
+    # -- the conversation a model sees -------------------------------------------------------
+
+    def conversation(self, task: Task, input: Any, output_text: str | None = None, *,
+                     system: str | None = None) -> dict[str, Any]:
+        """The core's chat row; with the ``native`` dialect, the offered tools become the row's
+        ``tools`` and every assistant turn of calls a ``tool_calls`` message, for the model's chat
+        template to write (:mod:`formtune_tools.native`)."""
+        row = super().conversation(task, input, output_text, system=system)
+        if not getattr(self.dialect, "native", False):
+            return row
+        opening = input[0] if isinstance(input, list) and input and input[0].get("role") == "system" else {}
+        offered = opening.get("tools", task.schema if task.options("tools").offer == "all" else [])
+        return {"messages": _structured(self.dialect, row["messages"]), "tools": [openai_tool(t) for t in offered]}
+
+    def completion_reader(self, task: Task, tokenizer: Any) -> Callable[[str], str] | None:
+        """With the ``native`` dialect: the calls the model wrote in its template's syntax, as
+        this format's (JSON-list) text; a plain answer as it is."""
+        if not getattr(self.dialect, "native", False):
+            return None
+        syntax = TemplateSyntax(tokenizer)
+
+        def read(text: str) -> str:
+            calls = syntax.read(text)
+            return text if calls is None else self.dialect.render(calls)
+
+        return read
 
     # -- comparing values -------------------------------------------------------------------
 
@@ -129,6 +157,25 @@ class ToolCallFormat(Format):
     def viable(self, text: str) -> bool:
         check = getattr(self.dialect, "viable", None)
         return True if check is None else bool(check(text))
+
+
+def _structured(dialect: Any, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Assistant turns of calls as ``tool_calls`` messages, and each tool result paired with its
+    call's id (the results of a turn follow its calls in order)."""
+    out, pending = [], []
+    for message in messages:
+        try:
+            calls = dialect.parse(message["content"]) if message["role"] == "assistant" else None
+        except ValueError:  # an answer that merely opens like JSON
+            calls = None
+        if calls:
+            pending = [call_id(i) for i in range(len(calls))]
+            out.append({"role": "assistant", "content": "", "tool_calls": tool_calls(calls)})
+        elif message["role"] == "tool" and pending:
+            out.append({**message, "tool_call_id": pending.pop(0)})
+        else:
+            out.append(message)
+    return out
 
 
 def _lenient(dialect: Any, text: str) -> list[dict[str, Any]] | None:

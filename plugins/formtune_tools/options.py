@@ -3,7 +3,7 @@
     format: tool-calls
     schema: tools.yaml            # the tool set (see formtune_tools.toolset)
     tools:
-      dialect: hermes             # hermes | json-list | python | any registered dialect
+      dialect: hermes             # hermes | json-list | python | native | any registered dialect
       mix: {simple: 1, multiple: 2, parallel: 1, parallel_multiple: 1, irrelevance: 1, multi_turn: 1}
       distractors: [1, 3]         # other tools offered beside the right ones
       off_topic: [...]            # requests no tool can serve
@@ -67,8 +67,9 @@ class ToolsOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dialect: str = Field("hermes", description="How calls are written: hermes, json-list, python, or "
-                         "a dialect another plugin registers (formtune plugins lists them).")
+    dialect: str = Field("hermes", description="How calls are written: hermes, json-list, python, native "
+                         "(the model's own chat template lists tools and writes calls; it needs a template "
+                         "with tool support), or a dialect another plugin registers (formtune plugins lists them).")
     listing: str = Field("json", pattern="^(json|signatures)$",
                          description="How the prompt lists tools: 'json' (each definition as compact JSON, as "
                          "Hermes and Qwen do) or 'signatures' (typed signatures, about a third of the tokens).")

@@ -106,6 +106,29 @@ class Format:
                 f"{self.schema_language}, and nothing else (no code fences, no explanations):\n"
                 f"{self.describe_schema(task)}")
 
+    # -- the conversation a model sees -------------------------------------------------------
+
+    def conversation(self, task: Task, input: Any, output_text: str | None = None, *,
+                     system: str | None = None) -> dict[str, Any]:
+        """One example as a chat row in TRL's shape, for training (with ``output_text``, the
+        completion) and for generation (without it): ``{"messages": [...]}``, plus
+        ``{"tools": [...]}`` (OpenAI function definitions) for a format whose calls the model's own
+        chat template writes. ``system`` defaults to :meth:`instructions`; the evaluator passes
+        :meth:`prompt` for an untuned model. The default is
+        :func:`formtune.conversation.chat_messages`: the system prompt, the input's turns, the answer."""
+        from formtune.conversation import chat_messages
+
+        return {"messages": chat_messages(self.instructions(task) if system is None else system, input, output_text)}
+
+    def completion_reader(self, task: Task, tokenizer: Any) -> Callable[[str], str] | None:
+        """A function that turns what a model wrote into this format's own text before it is
+        checked, or ``None`` (the default) when models write the format's text themselves.
+
+        A format whose completions the model's chat template writes (tool calls in the model's
+        own syntax) reads them back here; the function raises ``ValueError`` for a text that is
+        broken in that syntax, and the evaluator counts it as a parse failure."""
+        return None
+
     # -- comparing values -------------------------------------------------------------------
 
     def canonical(self, value: Any) -> Any:

@@ -22,19 +22,21 @@ when there is one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
-from formtune.conversation import Input, chat_messages
+from formtune.conversation import Input
 from formtune.dataset import numbered_rows
 from formtune.errors import UsageError
 from formtune.generation import build_constraint, generate
 from formtune.metrics import CORE_METRICS
 from formtune.progress import progress_bar
 from formtune.task import Task
+from formtune.violations import Checked, Violation
 
 
 @dataclass
@@ -147,7 +149,7 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
             model, tokenizer = load_model(variant.model, for_training=False, dtype=dtype)
         model.to(device)
         system = task.format.prompt(task) if variant.prompt == "full" else task.format.instructions(task)
-        conversations = [chat_messages(system, e.input) for e in examples]
+        conversations = [task.format.conversation(task, e.input, system=system) for e in examples]
         constraint = build_constraint(model, tokenizer, decoding.output_type) if variant.constrained else None
         # A lenient task scores text around a document too, so no row is cut short there.
         viable = None if task.spec.lenient else task.format.viable
@@ -155,7 +157,8 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
             outputs = generate(model, tokenizer, conversations, batch_size=batch_size, constraint=constraint,
                                viable=viable, max_new_tokens=_max_new_tokens(tokenizer, task, examples),
                                on_batch=advance)
-        scores = _score(task, examples, outputs, metrics, out_dir / "predictions" / f"{variant.name}.jsonl")
+        scores = _score(task, examples, outputs, metrics, out_dir / "predictions" / f"{variant.name}.jsonl",
+                        task.format.completion_reader(task, tokenizer))
         if constraint is not None:
             scores["constraint_ms_per_token"] = constraint.ms_per_token
             scores["constraint_compile_s"] = round(constraint.compile_s, 3)
@@ -168,12 +171,14 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
 
 
 def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]], metrics: dict[str, Metric],
-           predictions_path: Path) -> dict[str, float]:
-    """Apply every metric; write one prediction row per example; return the averages."""
+           predictions_path: Path, reader: Callable[[str], str] | None = None) -> dict[str, float]:
+    """Apply every metric; write one prediction row per example; return the averages. ``reader``
+    (:meth:`formtune.Format.completion_reader`) turns each completion into the format's text
+    first; the prediction row then keeps both (``completion``, ``read_as``)."""
     totals: dict[str, list[float]] = {name: [] for name in metrics}
     with predictions_path.open("w", encoding="utf-8") as fh:
         for example, output in zip(examples, outputs):
-            checked = check(output["completion"], task, input=example.input, meta=example.meta)
+            checked = _read_and_check(output, reader, task, example)
             attempt = Attempt(example.input, checked, example.expected, task, example.meta)
             scores = {name: metric.score(attempt) for name, metric in metrics.items()}
             for name, value in scores.items():
@@ -189,3 +194,17 @@ def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]
         averages[key] = sum(o[key] for o in outputs) / len(outputs)
     averages["n"] = len(outputs)
     return averages
+
+
+def _read_and_check(output: dict[str, Any], reader: Callable[[str], str] | None, task: Task,
+                    example: EvalExample) -> Checked:
+    """The check of one completion, read into the format's text first when the format has a
+    reader; a completion the reader cannot read is a parse failure (``output`` gets ``read_as``)."""
+    text = output["completion"]
+    if reader is not None:
+        try:
+            text = output["read_as"] = reader(text)
+        except ValueError as exc:
+            output["read_as"] = None
+            return Checked(output["completion"], violations=[Violation("", f"unreadable: {exc}", "parse")])
+    return check(text, task, input=example.input, meta=example.meta)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formtune.conversation import chat_messages, input_key
+from formtune.conversation import input_key
 from formtune.corrections import load_corrections
 from formtune.dataset import DatasetBuilder, read_rows
 from formtune.dataset.store import write_rows_atomically
@@ -114,7 +114,7 @@ def plan_fix(run: Path, *, out: Path | None = None, variant: str = "tuned", per_
         held = {input_key(r["input"]) for r in [*held_out, *regression_rows]}
         for c in load_corrections(corrections, task, held):
             text = task.format.render(c.output)
-            fixed.append({"messages": chat_messages(task.format.instructions(task), c.input, text), "input": c.input,
+            fixed.append({**task.format.conversation(task, c.input, text), "input": c.input,
                           "output": c.output, "split": "train",
                           "provenance": {"source": "correction", "file": str(corrections), "line": c.line}})
     plan.corrections, plan.regression_rows = len(fixed), len(regression_rows)

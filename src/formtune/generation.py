@@ -127,11 +127,13 @@ def _hopeless_rows(tokenizer: Any, prompt_length: int, viable: Callable[[str], b
     return Hopeless()
 
 
-def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, max_new_tokens: int,
+def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *, max_new_tokens: int,
              batch_size: int, constraint: Constraint | None = None, viable: Callable[[str], bool] | None = None,
              on_batch: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """Greedy completions of chat conversations in batches (shortest prompts batched together).
 
+    A conversation is a chat row as :meth:`formtune.Format.conversation` makes it:
+    ``{"messages": [...]}``, with ``"tools"`` for the chat template to list when it has them.
     Returns, per conversation: the completion, its prompt token count, its latency (the batch's
     wall time divided by the batch size, since a batch is decoded together) and ``hopeless``: whether
     ``viable`` says it can no longer become valid (such a row was stopped as soon as that was so).
@@ -139,7 +141,12 @@ def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]
     import torch
     from transformers import LogitsProcessorList, StoppingCriteriaList
 
-    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    from formtune.models import require_tool_template
+
+    if any(c.get("tools") for c in conversations):
+        require_tool_template(tokenizer)
+    prompts = [tokenizer.apply_chat_template(c["messages"], tools=c.get("tools") or None, tokenize=False,
+                                             add_generation_prompt=True) for c in conversations]
     stop_ids = _stop_ids(model, tokenizer)
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])

@@ -90,6 +90,7 @@ __all__ = [
     "check_vocab_fits",
     "ensure_chat_template",
     "fallback_chat_template",
+    "require_tool_template",
     "load_model",
     "resolve_model",
 ]
@@ -380,6 +381,25 @@ def ensure_chat_template(tokenizer: PreTrainedTokenizerBase, where: object = "th
         )
     tokenizer.chat_template = fallback_chat_template(tokenizer)
     return True
+
+
+def require_tool_template(tokenizer: PreTrainedTokenizerBase, where: object = "the model") -> None:
+    """Raise :class:`ModelError` unless ``tokenizer``'s chat template lists the tools it is given.
+
+    Rows with a ``tools`` column leave listing the tools to the template; a template without tool
+    support drops them without a word, and the model would train and answer without ever seeing
+    its tools. The check renders one probe tool and looks for its name."""
+    probe = {"type": "function", "function": {"name": "formtune_probe_tool", "description": "A probe.",
+                                              "parameters": {"type": "object", "properties": {}}}}
+    try:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], tools=[probe], tokenize=False,
+                                             add_generation_prompt=True)
+    except Exception as exc:  # a template may raise on what it does not support
+        raise ModelError(f"the chat template of {where} fails when given tools: {_one_line(exc)}") from exc
+    if "formtune_probe_tool" not in text:
+        raise ModelError(f"the chat template of {where} has no tool support (it does not list the tools it is "
+                         "given), so the model's own tool-call syntax cannot be used; pick a text dialect "
+                         "(tools.dialect: hermes, json-list or python) or a model whose template takes tools")
 
 
 def check_vocab_fits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, where: object) -> None:

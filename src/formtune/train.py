@@ -88,11 +88,17 @@ class TrainResult:
 # data
 
 
+#: The message keys a chat template reads: the text, and the structured calls and results of
+#: tool calling (``tool_calls`` on an assistant turn, ``name`` / ``tool_call_id`` on a tool turn).
+MESSAGE_KEYS = ("role", "content", "tool_calls", "name", "tool_call_id")
+
+
 def to_prompt_completion(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rewrite ``{"messages": [...]}`` rows into ``{"prompt": [...], "completion": [assistant]}``.
 
-    The last message must be the assistant's answer; everything before it is the prompt.  Keys
-    other than ``messages`` are dropped.  Raises :class:`TrainingError` naming the bad row.
+    The last message must be the assistant's answer; everything before it is the prompt. A row's
+    ``tools`` (definitions the chat template lists) are kept; its other keys are dropped, and so
+    are message keys a chat template does not read. Raises :class:`TrainingError` naming the bad row.
     """
     out = []
     for i, row in enumerate(rows):
@@ -104,12 +110,8 @@ def to_prompt_completion(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
                 raise TrainingError(f"training row {i}: every message needs a string 'role' and 'content'")
         if messages[-1]["role"] != "assistant":
             raise TrainingError(f"training row {i}: the last message must be the assistant's answer")
-        out.append(
-            {
-                "prompt": [{"role": m["role"], "content": m["content"]} for m in messages[:-1]],
-                "completion": [{"role": "assistant", "content": messages[-1]["content"]}],
-            }
-        )
+        kept = [{k: m[k] for k in MESSAGE_KEYS if k in m} for m in messages]
+        out.append({"prompt": kept[:-1], "completion": kept[-1:], "tools": row.get("tools") or None})
     if not out:
         raise TrainingError("no training rows")
     return out
@@ -332,7 +334,6 @@ def _make_trainer(
     ckpt_dir: Path,
     log_path: Path,
 ) -> Any:
-    from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig
 
@@ -394,8 +395,8 @@ def _make_trainer(
             model=model,
             args=args,
             data_collator=collator,
-            train_dataset=Dataset.from_list(train_rows),
-            eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+            train_dataset=_dataset(train_rows),
+            eval_dataset=_dataset(eval_rows) if eval_rows else None,
             processing_class=tokenizer,
             peft_config=peft_config,
         )
@@ -404,6 +405,16 @@ def _make_trainer(
     if config.bf16:
         _no_input_casts(trainer.model)
     return trainer
+
+
+def _dataset(rows: list[dict[str, Any]]) -> Any:
+    """Prompt-completion rows as a ``datasets.Dataset`` that gives every message back as it was.
+    Inferred Arrow types would merge the keys of all rows' tool-call arguments into one struct and
+    fill each row's missing ones with null, which the chat template would then write out."""
+    from datasets import Dataset, Features, Json, List
+
+    return Dataset.from_list(rows, features=Features({"prompt": List(Json()), "completion": List(Json()),
+                                                      "tools": Json()}))
 
 
 def _no_input_casts(model: Any) -> None:

@@ -48,7 +48,7 @@ from typing import Any
 
 from formtune.check import check
 from formtune.contrib import Augmenter, Draft, derive_seed
-from formtune.conversation import Input, chat_messages, input_key
+from formtune.conversation import Input, input_key
 from formtune.dataset.fingerprint import describe_changes, fingerprint, fingerprint_parts, read_manifest
 from formtune.dataset.rejections import RejectionLog, trimmed
 from formtune.dataset.store import (Appender, FolderLock, cut_torn_tail, read_rows, write_atomically,
@@ -280,7 +280,7 @@ class DatasetBuilder:
         provenance = {**provenance, "seed": self.task.spec.data.seed, "index": index, "validation": "valid",
                       "fingerprint": self._fingerprint}
         return {
-            "messages": chat_messages(self.format.instructions(self.task), input_text, output_text),
+            **self.format.conversation(self.task, input_text, output_text),
             "input": input_text, "output": output, "split": split, "provenance": provenance,
         }, None
 

@@ -1,0 +1,200 @@
+"""The ``native`` dialect: the model's own chat template lists the tools and writes the calls.
+
+Templates of tool-calling families (Qwen2.5, Hermes, Llama 3.1, Mistral, SmolLM3 …) take the tools
+a conversation offers (``tools=``, TRL's ``tools`` column) and write an assistant turn's
+``tool_calls`` in their own syntax. With this dialect formtune hands both to the template instead
+of writing them as text:
+
+- the dataset stores a turn's calls independently of any model, as a JSON list (the ``json-list``
+  text), so one dataset trains any model of such a family;
+- :meth:`ToolCallFormat.conversation <formtune_tools.format.ToolCallFormat.conversation>` turns
+  those calls into ``tool_calls`` messages and the offered tools into the row's ``tools``, which
+  the template renders in training and in the evaluator's prompts;
+- what the model writes is read back by :class:`TemplateSyntax`, which learns the template's call
+  syntax by rendering probe calls through it, and is then checked as JSON-list text.
+
+There is no decoding constraint: the syntax is the template's, and formtune only learns it at run
+time, from the model being evaluated. A template without tool support is a clear error
+(:func:`formtune.models.require_tool_template`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from formtune.errors import ModelError
+from formtune_tools.dialect import MAX_CALL_TEXT, checked_call, strict_json
+from formtune_tools.jsonlist import JsonListDialect
+from formtune_tools.value import Call
+
+_PROBE_NAME = "formtune_probe"
+_PROBE_CALLS = [{"name": _PROBE_NAME, "arguments": {"n": 1}}, {"name": _PROBE_NAME, "arguments": {"n": 2}}]
+_PROBE_TOOL = {"name": _PROBE_NAME, "description": "A probe.",
+               "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}}
+_PROBE_ANSWER = "formtune_plain_answer"
+
+
+class NativeDialect(JsonListDialect):
+    """Calls stored as a JSON list; the template writes them its own way (see the module docstring)."""
+
+    name = "native"
+    description = "the model's own chat template lists the tools and writes the calls (Qwen, Llama 3.1, …)"
+    rules = ""  # the template tells the model how to call
+    #: The format hands tools and calls to the chat template (``tools`` column, ``tool_calls``).
+    native = True
+
+    def describe_tools(self, tools: list[dict[str, Any]], listing: str = "json") -> str:
+        return ""  # the template lists them
+
+    def pattern(self, tools: list[dict[str, Any]], answer: str, most: int) -> str | None:
+        return None
+
+    def viable(self, text: str) -> bool:
+        return True  # the model writes the template's syntax, which formtune does not know in advance
+
+
+def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A tool of the task's tool set as an OpenAI function definition, as chat templates take it."""
+    return {"type": "function", "function": {"name": tool["name"], "description": tool.get("description", ""),
+                                             "parameters": tool["parameters"]}}
+
+
+def tool_calls(calls: list[Call]) -> list[dict[str, Any]]:
+    """Calls as an assistant message's ``tool_calls``, numbered ``call00001`` …: some templates
+    require ids (Mistral's, of nine letters and digits) to pair each result with its call."""
+    return [{"type": "function", "id": call_id(i), "function": {"name": c["name"], "arguments": c["arguments"]}}
+            for i, c in enumerate(calls)]
+
+
+def call_id(index: int) -> str:
+    """The id of the ``index``-th call of a turn (see :func:`tool_calls`)."""
+    return f"call{index + 1:05d}"
+
+
+class TemplateSyntax:
+    """How one chat template writes an assistant turn's tool calls, learned by rendering probe
+    calls through it: the text before the calls, between two calls and after them, and the keys
+    under which each call object holds the tool's name and its arguments (an object, or an object
+    written as a JSON string). Covers templates that write each call as a JSON object, which is
+    what the tool-calling templates of Qwen, Hermes, Llama 3.1, Mistral and SmolLM3 do."""
+
+    def __init__(self, tokenizer: Any, where: object = "the model") -> None:
+        from formtune.models import require_tool_template
+
+        require_tool_template(tokenizer, where)
+        self._tokenizer, self._where = tokenizer, where
+        one = self._turn(_PROBE_CALLS[:1])
+        try:
+            two: str | None = self._turn(_PROBE_CALLS)
+        except ModelError:  # Llama 3.1's template refuses two calls in one turn
+            two = None
+        found_one, found_two = _probe_objects(one), _probe_objects(two or "")
+        if len(found_one) != 1 or two is not None and len(found_two) != 2:
+            raise ModelError(f"cannot learn how the chat template of {where} writes tool calls (it does not write "
+                             "each call as a JSON object); pick a text dialect (tools.dialect: hermes, json-list or "
+                             "python)")
+        start, end, self.name_key, self.arguments_key = found_one[0]
+        self.opens_with = one[:start].strip()  # "" when a turn is bare JSON
+        self.opening, self.closing = _loose(one[:start]), _loose(one[end:])
+        #: What separates two calls; None when the template writes one call per turn.
+        self.between = _loose(two[found_two[0][1]:found_two[1][0]]) if two is not None else None
+
+    def _turn(self, calls: list[Call]) -> str:
+        """The text the template writes for an assistant turn of ``calls``, without the end of turn."""
+        tools = [openai_tool(_PROBE_TOOL)]
+        user = [{"role": "user", "content": "Hi"}]
+        prompt = self._render(user, tools, add_generation_prompt=True)
+        turn = self._render([*user, {"role": "assistant", "content": "", "tool_calls": tool_calls(calls)}], tools)
+        plain = self._render([*user, {"role": "assistant", "content": _PROBE_ANSWER}], tools)
+        if not (turn.startswith(prompt) and plain.startswith(prompt) and _PROBE_ANSWER in plain):
+            raise ModelError(f"the chat template of {self._where} writes the prompt differently once an answer "
+                             "follows, so formtune cannot tell what the model writes; pick a text dialect")
+        end_of_turn = plain[plain.rindex(_PROBE_ANSWER) + len(_PROBE_ANSWER):]
+        turn = turn[len(prompt):]
+        return turn[: len(turn) - len(end_of_turn)] if end_of_turn and turn.endswith(end_of_turn) else turn
+
+    def _render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], **kwargs: Any) -> str:
+        try:
+            return self._tokenizer.apply_chat_template(messages, tools=tools, tokenize=False, **kwargs)
+        except Exception as exc:  # a template raises on what it does not support
+            raise ModelError(f"the chat template of {self._where} fails on tool calls: {exc}") from exc
+
+    def read(self, text: str) -> list[Call] | None:
+        """The calls of a completion in the template's syntax, ``None`` for a plain answer;
+        ``ValueError`` for a call that is broken."""
+        if len(text) > MAX_CALL_TEXT:
+            raise ValueError(f"a call text of {len(text)} characters is too long")
+        opened = self.opening.match(text)
+        if opened is None or not self.opens_with and not text.lstrip().startswith("{"):
+            return None
+        calls: list[Call] = []
+        position = opened.end()
+        decoder = json.JSONDecoder()
+        while True:
+            where = f"call {len(calls) + 1}"
+            position += len(text[position:]) - len(text[position:].lstrip())
+            try:
+                _, end = decoder.raw_decode(text, position)
+            except ValueError:
+                raise ValueError(f"{where}: no JSON object at character {position}: "
+                                 f"{text[position:position + 30]!r}") from None
+            calls.append(self._call(strict_json(text[position:end], where), where))
+            closed = self.closing.fullmatch(text, end)
+            if closed is not None:
+                return calls
+            following = None if self.between is None else self.between.match(text, end)
+            if following is None or not text[following.end():].startswith("{"):
+                raise ValueError(f"unexpected text after {where}: {text[end:end + 30]!r}")
+            position = following.end()
+
+    def _call(self, obj: Any, where: str) -> Call:
+        if not isinstance(obj, dict) or self.name_key not in obj or self.arguments_key not in obj:
+            raise ValueError(f"{where}: a call is an object with the keys {self.name_key!r} and {self.arguments_key!r}")
+        arguments = obj[self.arguments_key]
+        if isinstance(arguments, str):  # templates that write OpenAI's arguments string
+            arguments = strict_json(arguments, where)
+        return checked_call({"name": obj[self.name_key], "arguments": arguments}, where)
+
+
+def _probe_objects(text: str) -> list[tuple[int, int, str, str]]:
+    """``(start, end, name key, arguments key)`` of each probe call object in ``text``, in order."""
+    decoder, found, position = json.JSONDecoder(), [], 0
+    while (start := text.find("{", position)) != -1:
+        try:
+            obj, end = decoder.raw_decode(text, start)
+        except ValueError:
+            position = start + 1
+            continue
+        keys = _call_keys(obj)
+        if keys is None:
+            position = start + 1  # a wrapper object: the call may be inside it
+            continue
+        found.append((start, end, *keys))
+        position = end
+    return found
+
+
+def _call_keys(obj: Any) -> tuple[str, str] | None:
+    if not isinstance(obj, dict):
+        return None
+    name = next((k for k, v in obj.items() if v == _PROBE_NAME), None)
+    arguments = next((k for k, v in obj.items() if _as_object(v) in [c["arguments"] for c in _PROBE_CALLS]), None)
+    return None if name is None or arguments is None else (name, arguments)
+
+
+def _as_object(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _loose(piece: str) -> re.Pattern[str]:
+    """``piece`` as a pattern that takes any run of whitespace (or none) around and between its
+    characters: models vary the line breaks a template writes (``</tool_call>\\n<tool_call>`` or
+    ``</tool_call><tool_call>``), and the pieces are short markup that stays unambiguous."""
+    return re.compile(r"\s*" + "".join(re.escape(c) + r"\s*" for c in piece if not c.isspace()))
