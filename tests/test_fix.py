@@ -238,6 +238,15 @@ def test_bad_yaml_in_a_corrections_file_names_the_line(tmp_path):
         load_corrections(_corrections(tmp_path, "- input: a\n  output: {}\n- input: b\n\toutput: {}\n"), load_task(TICKET))
 
 
+def test_a_corrections_file_is_read_only_up_to_its_limit(tmp_path):
+    task = load_task(TICKET)
+    with pytest.raises(UsageError, match="larger than 2,000,000 bytes"):
+        load_corrections(Path("/dev/zero"), task)  # endless: it was once read whole
+    (tmp_path / "latin1.yaml").write_bytes("- input: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UsageError, match="not UTF-8 text"):
+        load_corrections(tmp_path / "latin1.yaml", task)
+
+
 def test_fix_plan_carries_corrections(evaluated_run, tmp_path):
     run, _, _ = evaluated_run
     plan = plan_fix(run, regression=5, corrections=_corrections(tmp_path, GOOD))

@@ -13,7 +13,7 @@ from typing import Any
 
 from formtune.check import check
 from formtune.errors import SamplingError, UsageError
-from formtune.limits import MAX_FILE_BYTES, TIME_LIMIT_S
+from formtune.limits import MAX_FILE_BYTES, TIME_LIMIT_S, TooLarge, read_capped
 from formtune.task import Task
 from formtune.violations import Violation
 
@@ -60,16 +60,14 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 def _read_limited(path: Path, max_bytes: int) -> str | Violation:
     """The file's text, or why it cannot be checked (unreadable, too large, not UTF-8)."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        return read_capped(path, max_bytes)
     except OSError as exc:
         return Violation("", f"cannot read the file ({exc.strerror})", "read")
-    if len(data) > max_bytes:
+    except TooLarge:
         return Violation("", f"too large: over {max_bytes:,} bytes, the limit (--max-bytes)", "limit:size")
-    try:
-        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Violation("", f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})", "read")
+        return Violation("", f"not UTF-8 text (invalid byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+                         "read")
 
 
 def _check_file(path: Path, task: Task, max_bytes: int, time_limit: float | None) -> FileResult:

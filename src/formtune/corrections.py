@@ -29,7 +29,7 @@ import yaml
 from formtune.check import check
 from formtune.conversation import input_key
 from formtune.errors import UsageError
-from formtune.limits import MAX_TASK_FILE_BYTES
+from formtune.limits import MAX_TASK_FILE_BYTES, TooLarge, read_capped
 from formtune.task import Task
 
 
@@ -57,14 +57,13 @@ def load_corrections(path: Path, task: Task, held_out: Container[str] = frozense
     in the file is reported at once, one ``file:line:`` per mistake, in a :class:`UsageError`."""
     path = Path(path)
     try:
-        data = path.read_bytes()[:MAX_TASK_FILE_BYTES + 1]
-        text = data.decode("utf-8")
+        text = read_capped(path, MAX_TASK_FILE_BYTES)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the corrections file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    if len(data) > MAX_TASK_FILE_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_TASK_FILE_BYTES:,} bytes; split it into several files")
+    except TooLarge:
+        raise UsageError(f"{path}: larger than {MAX_TASK_FILE_BYTES:,} bytes; split it into several files") from None
     try:
         root = yaml.compose(text, Loader=_Loader)
         rows = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader

@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from formtune.errors import PluginError, SchemaError, TaskError
-from formtune.limits import MAX_TASK_FILE_BYTES
+from formtune.limits import MAX_TASK_FILE_BYTES, TooLarge, read_capped
 from formtune.plugins import Registry, get_registry
 from formtune.train_config import TrainConfig
 
@@ -322,16 +322,14 @@ def load_task(path: str | Path, registry: Registry | None = None) -> Task:
     """Read and check a task file; every mistake is one :class:`TaskError` line."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_TASK_FILE_BYTES + 1)
-        text = data.decode("utf-8")
+        text = read_capped(path, MAX_TASK_FILE_BYTES)
     except OSError as exc:
         raise TaskError(f"{path}: cannot read task file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise TaskError(f"{path}: not UTF-8 text (byte {exc.start}); save the task file as UTF-8") from None
-    if len(data) > MAX_TASK_FILE_BYTES:
+    except TooLarge:
         raise TaskError(f"{path}: larger than {MAX_TASK_FILE_BYTES:,} bytes, too large for a task file; keep "
-                        "templates in their own files (templates[].file)")
+                        "templates in their own files (templates[].file)") from None
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)

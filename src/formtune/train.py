@@ -48,7 +48,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -56,8 +55,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from formtune.errors import ModelError, TrainingError
-from formtune.train_config import TrainConfig
 from formtune.models import load_model, resolve_model
+from formtune.train_callbacks import GracefulStop, callbacks
+from formtune.train_config import TrainConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -115,74 +115,6 @@ def to_prompt_completion(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     if not out:
         raise TrainingError("no training rows")
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# callbacks
-
-
-def _callbacks(log_path: Path, stop: _GracefulStop) -> list[Any]:
-    from transformers import TrainerCallback
-    from transformers.trainer_callback import ProgressCallback
-
-    class LossInProgressBar(ProgressCallback):
-        """The usual progress bar, with the loss beside it instead of a printed dict per step."""
-
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
-            if self.training_bar is not None and logs and "loss" in logs:
-                self.training_bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
-
-    class JsonlLog(TrainerCallback):
-        """Append each log event (loss per step, eval loss ...) to train_log.jsonl."""
-
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
-            if not logs:
-                return
-            record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), "time": round(time.time(), 3)}
-            record.update({k: (round(v, 6) if isinstance(v, float) else v) for k, v in logs.items()})
-            with log_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record) + "\n")
-
-    class StopOnSignal(TrainerCallback):
-        """After a Ctrl-C: save a checkpoint at the end of this step, then stop."""
-
-        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
-            if stop.requested:
-                control.should_save = True
-                control.should_training_stop = True
-            return control
-
-    return [JsonlLog(), StopOnSignal(), LossInProgressBar()]
-
-
-class _GracefulStop:
-    """First SIGINT sets a flag (the trainer stops cleanly); the second raises KeyboardInterrupt."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def __enter__(self) -> _GracefulStop:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: plain KeyboardInterrupt handling applies
-            self._previous = None
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        try:
-            from formtune.models import _say
-
-            _say("stopping after this step (checkpoint + adapter are saved); Ctrl-C again to quit now")
-        except Exception:  # pragma: no cover
-            pass
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,11 +216,11 @@ def train(
 
     interrupted = False
     started = time.perf_counter()
-    with _GracefulStop() as stop:
+    with GracefulStop() as stop:
         from transformers.trainer_callback import ProgressCallback
 
         trainer.remove_callback(ProgressCallback)
-        for cb in _callbacks(log_path, stop):
+        for cb in callbacks(log_path, stop):
             trainer.add_callback(cb)
         try:
             output = trainer.train(resume_from_checkpoint=os.fspath(last_ckpt) if last_ckpt else None)
