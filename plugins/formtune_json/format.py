@@ -16,9 +16,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from formtune.contrib import DecodingConstraint, Format
+from formtune.contrib import NOT_FOUND, DecodingConstraint, Format, parse_document
 from formtune_json.constraint import guarded_schema
-from formtune.violations import Checked, Violation
+from formtune.violations import Checked
 
 if TYPE_CHECKING:
     from formtune.task import Task
@@ -119,15 +119,8 @@ class JsonFormat(Format):
     label = "JSON"
 
     def parse(self, text: str, *, lenient: bool = False) -> Checked:
-        try:
-            return Checked(text=text, value=_loads(text), parsed=True)
-        except ValueError as exc:
-            strict_error = Violation(path="", message=f"not a single JSON document: {exc}", kind="parse")
-        if lenient:
-            value = _extract(text)
-            if value is not _MISSING:
-                return Checked(text=text, value=value, parsed=True, lenient=True)
-        return Checked(text=text, violations=[strict_error])
+        return parse_document(text, lenient=lenient, read=_loads, rejected=ValueError, what="JSON document",
+                              extract=_extract)
 
     def render(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
@@ -157,11 +150,8 @@ class JsonFormat(Format):
         return not text[end:].strip()
 
 
-_MISSING = object()
-
-
 def _extract(text: str) -> Any:
-    """The first JSON document inside code fences or prose, or ``_MISSING``."""
+    """The first JSON document inside code fences or prose, or ``NOT_FOUND``."""
     for block in _FENCE.findall(text):
         try:
             return _loads(block)
@@ -172,4 +162,4 @@ def _extract(text: str) -> Any:
             return _raw_decode(text, match.start())
         except ValueError:
             continue
-    return _MISSING
+    return NOT_FOUND

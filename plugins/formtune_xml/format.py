@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from formtune.contrib import DecodingConstraint, Format
-from formtune.violations import Checked, Violation
+from formtune.contrib import NOT_FOUND, DecodingConstraint, Format, parse_document
+from formtune.violations import Checked
 
 from formtune_xml.parse import NotXml, parse_xml
 from formtune_xml.value import NotAnXmlValue, leaves, render_value
@@ -33,16 +33,8 @@ class XmlFormat(Format):
     default_generator = "xml-sampler"
 
     def parse(self, text: str, *, lenient: bool = False) -> Checked:
-        try:
-            return Checked(text=text, value=parse_xml(text), parsed=True)
-        except NotXml as exc:
-            strict_error = Violation(path="", message=f"not a single well-formed XML document: {exc}",
-                                     kind="parse")
-        if lenient:
-            value = _extract(text)
-            if value is not None:
-                return Checked(text=text, value=value, parsed=True, lenient=True)
-        return Checked(text=text, violations=[strict_error])
+        return parse_document(text, lenient=lenient, read=parse_xml, rejected=NotXml,
+                              what="well-formed XML document", extract=_extract)
 
     def render(self, value: Any) -> str:
         return render_value(value)
@@ -105,8 +97,8 @@ class _JsonView:
         self.schema = task.schema.json
 
 
-def _extract(text: str) -> Any | None:
-    """The first XML document inside code fences or prose, or None."""
+def _extract(text: str) -> Any:
+    """The first XML document inside code fences or prose, or ``NOT_FOUND``."""
     for block in _FENCE.findall(text):
         try:
             return parse_xml(block.strip())
@@ -124,4 +116,4 @@ def _extract(text: str) -> Any | None:
                 return parse_xml(candidate)
             except NotXml:
                 continue
-    return None
+    return NOT_FOUND

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from formtune.contrib import DecodingConstraint, Format
-from formtune.violations import Checked, Violation
+from formtune.contrib import NOT_FOUND, DecodingConstraint, Format, parse_document
+from formtune.violations import Checked
 from formtune_yaml.read import YamlRejected, read_yaml
 from formtune_yaml.write import render_yaml
 
@@ -32,16 +32,8 @@ class YamlFormat(Format):
     label = "YAML"
 
     def parse(self, text: str, *, lenient: bool = False) -> Checked:
-        try:
-            return Checked(text=text, value=read_yaml(text), parsed=True)
-        except YamlRejected as exc:
-            strict_error = Violation(path=exc.path, message=f"not a single YAML document of plain data: {exc}",
-                                     kind="parse")
-        if lenient:
-            found = _extract(text)
-            if found is not _MISSING:
-                return Checked(text=text, value=found, parsed=True, lenient=True)
-        return Checked(text=text, violations=[strict_error])
+        return parse_document(text, lenient=lenient, read=read_yaml, rejected=YamlRejected,
+                              what="YAML document of plain data", extract=_extract)
 
     def render(self, value: Any) -> str:
         return render_yaml(value)
@@ -78,7 +70,6 @@ class YamlFormat(Format):
         return True
 
 
-_MISSING = object()
 _RESERVED = ("`", "@")
 _MARKER = re.compile(r"(?:---|\.\.\.)(?:[ \t].*)?$|%")  # document markers and directives
 
@@ -89,7 +80,7 @@ def _content(line: str) -> bool:
 
 def _extract(text: str) -> Any:
     """The first YAML document in a fenced block, else the first mapping or sequence that a run
-    of lines between prose holds; ``_MISSING`` when there is none."""
+    of lines between prose holds; ``NOT_FOUND`` when there is none."""
     for block in _FENCE.findall(text):
         try:
             return read_yaml(block)
@@ -115,7 +106,7 @@ def _extract(text: str) -> Any:
             if isinstance(value, (dict, list)):
                 return value
             break
-    return _MISSING
+    return NOT_FOUND
 
 
 def _block_start(lines: list[str], i: int) -> bool:

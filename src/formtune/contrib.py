@@ -159,6 +159,28 @@ class Format:
         return True
 
 
+#: What a format's extractor returns when a text holds no document (``None`` is a JSON value).
+NOT_FOUND: Any = object()
+
+
+def parse_document(text: str, *, lenient: bool, read: Callable[[str], Any], rejected: type[Exception], what: str,
+                   extract: Callable[[str], Any]) -> Checked:
+    """The parse that data formats share, for their :meth:`Format.parse`: ``read`` the whole text
+    as exactly one document; when that raises ``rejected``, a lenient task tries ``extract`` (a
+    document in code fences or prose, or :data:`NOT_FOUND`) and marks a success lenient. The
+    strict failure is the ``"parse"`` violation "not a single <what>: <error>", at the error's
+    ``path`` when it has one."""
+    try:
+        return Checked(text=text, value=read(text), parsed=True)
+    except rejected as exc:
+        error = Violation(getattr(exc, "path", ""), f"not a single {what}: {exc}", "parse")
+    if lenient:
+        found = extract(text)
+        if found is not NOT_FOUND:
+            return Checked(text=text, value=found, parsed=True, lenient=True)
+    return Checked(text=text, violations=[error])
+
+
 @dataclass(frozen=True)
 class DecodingConstraint:
     """What a format offers for constrained decoding.
