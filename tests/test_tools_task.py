@@ -152,6 +152,27 @@ def test_metrics_score_a_turn_by_category_with_one_error_class(shop):
     assert {m.higher_is_better for n, m in metrics.items() if n.startswith("error_")} == {False}
 
 
+def test_an_answer_after_tool_results_must_report_them(shop):
+    task = task_with(shop)
+    metrics = {m.name: m for m in tool_metrics()}
+    result = {"status": "shipped", "eta": "2026-12-01", "express": False, "note": None}
+    history = [{"role": "system", "content": "", "tools": task.schema[:2]},
+               {"role": "user", "content": "where is KL-20417"},
+               {"role": "assistant", "content": task.format.render({"calls": [LOOKUP]})},
+               {"role": "tool", "name": "lookup_order", "content": json.dumps(result)}]
+    expected = {"answer": "Your order has shipped (status: Shipped), arriving 2026-12-01."}
+
+    def score(answer):
+        attempt = Attempt(history, check(answer, task), expected, task)
+        return {name: m.score(attempt) for name, m in metrics.items() if m.score(attempt) is not None}
+
+    assert score("It's SHIPPED and arrives on 2026-12-01.")["accuracy_multi_turn"] == 1.0
+    vague = score("Sure, I looked it up for you!")  # no call, but none of what the results said
+    assert vague["accuracy_multi_turn"] == 0.0 and vague["error_answer_misses_result"] == 1.0
+    assert score("It arrives 2026-12-01.")["error_answer_misses_result"] == 1.0  # "shipped" is left out
+    assert score(task.format.render({"calls": [LOOKUP]}))["error_call_when_none_due"] == 1.0
+
+
 def test_the_loop_runs_through_the_core_on_a_tiny_model(shop, tmp_path, tiny_model):
     task_file = shop / "task.yaml"
     task_file.write_text(task_file.read_text().replace("train: 300", "train: 6").replace("eval: 60", "eval: 3")

@@ -5,10 +5,16 @@ The category of a turn follows from the example itself, as BFCL defines its cate
 before the turn (multi-turn), no call expected (irrelevance), one call with one tool offered
 (simple) or several (multiple), several calls of one tool (parallel) or of several (parallel
 multiple). The offered tools are those the input's system message carries, else the task's.
+
+A multi-turn answer (tool results are in, no call is due) must also report what the results say:
+every value of the latest results that the expected answer quotes must appear in the answer
+(``answer_misses_result`` otherwise). BFCL's AST checker does not read answers; without this a
+turn that merely refrains from calling would count as right.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +51,36 @@ def outcome(attempt: Attempt) -> tuple[str, Outcome] | None:
     kind = category(attempt.input, attempt.expected, len(offered))
     checked = attempt.checked
     strict = checked.parsed and not checked.lenient
-    return kind, score_turn(strict, checked.value, attempt.expected, list(functions.values()), kind)
+    scored = score_turn(strict, checked.value, attempt.expected, list(functions.values()), kind)
+    if kind == "multi_turn" and scored.correct and not calls_of(attempt.expected):
+        missing = [v for v in quoted_results(attempt.input, attempt.expected.get("answer", ""))
+                   if v.casefold() not in str(checked.value.get("answer", "")).casefold()]
+        if missing:
+            return kind, Outcome(False, "answer_misses_result", True, f"does not report {', '.join(missing)}")
+    return kind, scored
+
+
+def quoted_results(input: Any, answer: str) -> list[str]:
+    """The values of the latest tool results (the tool turns that end the input) that ``answer``
+    quotes, as text."""
+    values = []
+    for message in reversed(input if isinstance(input, list) else []):
+        if message.get("role") != "tool":
+            break
+        try:
+            result = json.loads(message.get("content", ""))
+        except ValueError:
+            continue
+        values += [str(v) for v in _scalars(result) if not isinstance(v, bool) and v is not None]
+    return [v for v in dict.fromkeys(values) if v.casefold() in answer.casefold()]
+
+
+def _scalars(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _scalars(v)]
+    return [value]
 
 
 def _accuracy(only: str | None) -> Callable[[Attempt], float | None]:

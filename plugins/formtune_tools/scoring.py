@@ -23,7 +23,7 @@ from formtune_tools.checker import check_calls
 from formtune_tools.value import calls_of
 
 ERRORS = ("wrong_tool", "missing_arg", "extra_arg", "wrong_value", "wrong_count", "malformed_call",
-          "call_when_none_due", "no_call_when_due")
+          "call_when_none_due", "no_call_when_due", "answer_misses_result")
 
 
 @dataclass(frozen=True)
