@@ -205,6 +205,26 @@ def test_bfcl_command_runs_a_model_and_scores_it(tiny_model, tmp_path):
     assert json.loads(rescored.stdout)["accuracy"] * 400 == pytest.approx(summary["accuracy"] * 4)
 
 
+def test_contrast_twins_a_call_turn_with_its_tool_taken_away(shop):
+    from formtune_tools.generate import ToolCallGenerator
+
+    generator = ToolCallGenerator()
+    plain, twinned = task_with(shop), task_with(shop, dialect="python", contrast=1.0)
+    train, held_out = derive_seed(plain.spec.data.seed, "train"), derive_seed(plain.spec.data.seed, "eval")
+    twins = [(i, d) for i in range(60) if (d := generator.draft(twinned, seed=train, index=i)).meta.get("twin_of") is not None]
+    assert len(twins) >= 8
+    for index, twin in twins:
+        original = generator.draft(twinned, seed=train, index=twin.meta["twin_of"])
+        assert original.meta["category"] in ("simple", "multiple") and twin.meta["category"] == "irrelevance"
+        assert twin.input[1:] == original.input[1:]  # the same request, word for word
+        called = {c["name"] for c in original.output["calls"]}
+        assert called and not called & {t["name"] for t in twin.input[0]["tools"]}
+        assert twin.output["answer"] in twinned.options("tools").declines
+        assert generator.draft(plain, seed=train, index=index).meta.get("twin_of") is None
+    for i in range(30):  # the held-out split is the same with or without twins
+        assert generator.draft(twinned, seed=held_out, index=i).input == generator.draft(plain, seed=held_out, index=i).input
+
+
 def test_general_tools_mix_into_training_only(shop, tmp_path):
     general = [{"type": "function", "function": {"name": "get_weather", "description": "Gets the weather for a city.",
                                                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}},

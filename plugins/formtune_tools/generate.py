@@ -7,7 +7,9 @@ Each draft is one conversation up to the turn the model must write, and what it 
 - ``parallel``: several calls of one tool in one turn;
 - ``parallel_multiple``: several calls of several tools in one turn;
 - ``irrelevance``: no offered tool fits (the right one is missing, or the request is off-topic):
-  the model answers without calling;
+  the model answers without calling. With ``tools.contrast``, a share of the training ones are
+  twins of a nearby simple or multiple turn: the same conversation with the called tool taken out
+  of the offer, so that the same request is seen both ways;
 - ``multi_turn``: calls were made and their results are in: the model answers from them, or the
   user asks for more and the model makes the next call.
 
@@ -207,6 +209,33 @@ class ToolCallGenerator:
                              lambda: Conversations(task, general_tools(task), own_templates=False))
             source = "general"
         category = plan.cycle[index % len(plan.cycle)]
+        contrast = task.options("tools").contrast
+        if category == "irrelevance" and split == "train" and source == "task" and contrast \
+                and rng.random() < contrast:
+            twin = self._twin(task, plan, seed, index, rng)
+            if twin is not None:
+                return twin
         draft = plan.draft(category, split, rng)
         draft.meta = {"category": category, "template": plan.written_by, "tools": source}
         return draft
+
+    def _twin(self, task: Task, plan: Conversations, seed: int, index: int, rng: random.Random) -> Draft | None:
+        """The nearest earlier simple or multiple turn of this split, with its called tool taken
+        out of the offer and a decline for an answer; None when there is no such turn to twin."""
+        if plan.options.offer == "all":
+            return None
+        length = len(plan.cycle)
+        near = next((j for j in range(index - 1, max(-1, index - length), -1)
+                     if plan.cycle[j % length] in ("simple", "multiple")), None)
+        if near is None:
+            return None
+        original = self.draft(task, seed=seed, index=near)
+        if original.meta.get("tools") != "task" or not isinstance(original.input, list):
+            return None
+        called = {c["name"] for c in original.output["calls"]}
+        offered = [t for t in original.input[0]["tools"] if t["name"] not in called]
+        offered = offered or [rng.choice([t for t in plan.tools if t["name"] not in called])]
+        return Draft(output={"answer": rng.choice(plan.options.declines)},
+                     input=[*plan.opening(offered), *original.input[1:]],
+                     meta={"category": "irrelevance", "template": original.meta["template"], "tools": "task",
+                           "twin_of": near})

@@ -7,6 +7,7 @@
       mix: {simple: 1, multiple: 2, parallel: 1, parallel_multiple: 1, irrelevance: 1, multi_turn: 1}
       distractors: [1, 3]         # other tools offered beside the right ones
       off_topic: [...]            # requests no tool can serve
+      contrast: 0.5               # irrelevance turns that twin a call turn, its tool taken away
       general: {tools: other_tools.json, share: 0.3}   # training practice on other tools
 """
 
@@ -85,6 +86,10 @@ class ToolsOptions(BaseModel):
                                  "train, odd-numbered ones are held out for evaluation.")
     declines: list[str] = Field(default_factory=lambda: list(DECLINES),
                                 description="How the model says no tool fits (irrelevance answers).")
+    contrast: float = Field(0.0, ge=0, le=1, description="Share of the training irrelevance turns written "
+                            "as the twin of a call turn: the same request, with the called tools taken out of "
+                            "the offer, answered without a call, so that the model learns to look at what is "
+                            "offered rather than at the request alone.")
     general: General | None = Field(None, description="Mix in training conversations built from other "
                                     "tools (never evaluated): general tool-calling practice.")
     answer_template: str | None = Field(None, description="A task template that writes the final answer "
