@@ -146,6 +146,15 @@ def test_plain_answers_are_no_calls_and_broken_calls_are_errors(tokenizers, fami
             syntax.read(broken)
 
 
+def test_hostile_completions_are_errors_not_crashes(tokenizers):
+    syntax = TemplateSyntax(tokenizers["qwen"])
+    for text in ["<tool_call>" + "[" * 50_000, "<tool_call>" + '{"a":' * 20_000, "<tool_call>" + "x" * 200_000]:
+        with pytest.raises(ValueError):
+            syntax.read(text)
+    many = '<tool_call>{"name": "f", "arguments": {}}</tool_call>' * 1_800  # read in one pass, not quadratic
+    assert len(syntax.read(many)) == 1_800
+
+
 def test_the_learned_syntax_of_each_family(tokenizers):
     qwen, llama, mistral = (TemplateSyntax(tokenizers[n]) for n in ("qwen", "llama", "mistral"))
     assert (qwen.opens_with, qwen.name_key, qwen.arguments_key) == ("<tool_call>", "name", "arguments")

@@ -34,6 +34,7 @@ _PROBE_CALLS = [{"name": _PROBE_NAME, "arguments": {"n": 1}}, {"name": _PROBE_NA
 _PROBE_TOOL = {"name": _PROBE_NAME, "description": "A probe.",
                "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}}
 _PROBE_ANSWER = "formtune_plain_answer"
+_SPACE = re.compile(r"\s*")
 
 
 class NativeDialect(JsonListDialect):
@@ -134,10 +135,10 @@ class TemplateSyntax:
         decoder = json.JSONDecoder()
         while True:
             where = f"call {len(calls) + 1}"
-            position += len(text[position:]) - len(text[position:].lstrip())
+            position = _SPACE.match(text, position).end()
             try:
                 _, end = decoder.raw_decode(text, position)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply to be a call
                 raise ValueError(f"{where}: no JSON object at character {position}: "
                                  f"{text[position:position + 30]!r}") from None
             calls.append(self._call(strict_json(text[position:end], where), where))
