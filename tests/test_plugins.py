@@ -285,8 +285,9 @@ def test_commands_from_plugins_in_process(tmp_path):
     build_registry([plugin]).add_commands(group)
     assert set(group.commands) == {"validate", "hello", *builtin.commands}
     again = click.Group(commands={"hello": click.Command("hello")})
-    with pytest.raises(PluginError, match=f"plugin '{plugin}' redefines the command 'hello'"):
+    with pytest.raises(PluginError) as err:
         build_registry([plugin]).add_commands(again)
+    assert str(err.value) == f"plugin '{plugin}' redefines the command 'hello'; disable it with FORMTUNE_DISABLE_PLUGINS"
 
 
 def test_get_registry_is_built_once_per_environment(monkeypatch):
@@ -299,6 +300,8 @@ def test_get_registry_is_built_once_per_environment(monkeypatch):
     assert other is not first and other.plugins == [p for p in first.plugins if p != "jsonschema"]
     monkeypatch.delenv("FORMTUNE_DISABLE_PLUGINS")
     assert get_registry() is first
+    monkeypatch.setenv("FORMTUNE_PLUGINS", "json")
+    assert get_registry().plugins == ["json"]
 
 
 def test_the_plugins_table_lists_each_contribution_by_kind_and_fits_a_terminal():
@@ -307,3 +310,95 @@ def test_the_plugins_table_lists_each_contribution_by_kind_and_fits_a_terminal()
     assert "dialects: hermes, json-list, native, python" in listed.stdout
     assert "generators: schema-sampler" in listed.stdout
     assert max(len(line) for line in listed.stdout.splitlines()) <= 100
+
+
+# In-process twins of the command-line tests above: a mutation of the registry can only be noticed
+# by a test that builds the registry in its own process.
+
+def test_the_allow_list_names_what_is_missing_in_process(monkeypatch):
+    monkeypatch.setenv("FORMTUNE_PLUGINS", "json,nope,jsonschema,zzz")
+    monkeypatch.setenv("FORMTUNE_DISABLE_PLUGINS", "jsonschema")
+    with pytest.raises(PluginError) as err:
+        build_registry()
+    assert str(err.value) == f"FORMTUNE_PLUGINS names nope, zzz, which is not installed (installed: {', '.join(BUILTINS)})"
+    monkeypatch.setenv("FORMTUNE_PLUGINS", "json,jsonschema")
+    assert build_registry().plugins == ["json"]  # disabled is not missing
+
+
+def test_a_plugin_that_fails_to_import_is_named_in_process(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(install(tmp_path / "site", "broken", "raise RuntimeError('boom')\n")))
+    with pytest.raises(PluginError) as err:
+        build_registry()
+    assert str(err.value) == "plugin 'broken' (formtune_broken) failed to import: boom"
+
+
+def test_a_clash_names_the_kind_and_both_plugins_in_process(tmp_path):
+    for kind, thing, name, label in [("formats", "JsonFormat()", "json", "format"),
+                                     ("task_options", "TaskOptions('jsonschema', dict)", "jsonschema", "task option")]:
+        clash = tmp_path / f"clash_{kind}.py"
+        clash.write_text("from formtune import hookimpl, TaskOptions\nfrom formtune_json.format import JsonFormat\n"
+                         f"@hookimpl\ndef register_{kind}(register):\n    register({thing})\n")
+        owner = "json" if kind == "formats" else "jsonschema"
+        with pytest.raises(PluginError) as err:
+            build_registry([clash])
+        assert str(err.value) == (f"{label} {name!r} is registered by both plugin {owner!r} and plugin '{clash}'; "
+                                  "disable one with FORMTUNE_DISABLE_PLUGINS")
+
+
+def test_a_misspelled_hook_lists_the_known_ones(tmp_path):
+    from formtune import hookspecs
+
+    typo = tmp_path / "typo.py"
+    typo.write_text("from formtune import hookimpl\n@hookimpl\ndef register_formatz(register):\n    pass\n")
+    with pytest.raises(PluginError) as err:
+        build_registry([typo])
+    known = sorted(h for h in dir(hookspecs) if h.startswith("register_"))
+    assert len(known) >= 12 and str(err.value).endswith(f"(known hooks: {', '.join(known)})")
+
+
+def test_lookups_list_what_exists_or_say_none():
+    from formtune.plugins import Registry
+
+    with pytest.raises(PluginError) as err:
+        Registry().get("formats", "json")
+    assert str(err.value) == "no format named 'json' (available: none)"
+    with pytest.raises(PluginError) as err:
+        build_registry().get("generators", "nope")
+    generators = ", ".join(sorted(build_registry().generators))
+    assert "," in generators and str(err.value) == f"no generator named 'nope' (available: {generators})"
+
+
+def test_metrics_apply_to_their_formats_only(tmp_path):
+    plugin = tmp_path / "scores.py"
+    plugin.write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
+                      "    register(Metric('any', lambda a: 1.0))\n"
+                      "    register(Metric('xml_only', lambda a: 1.0, formats=('xml',)))\n")
+    registry = build_registry([plugin])
+    assert f"{plugin}:any" in registry.metrics_for("json") and f"{plugin}:xml_only" not in registry.metrics_for("json")
+    assert {f"{plugin}:any", f"{plugin}:xml_only"} <= set(registry.metrics_for("xml"))
+    [json_format] = [f for f in registry.describe_formats() if f["name"] == "json"]
+    assert json_format["metrics"] == [f"{plugin}:any"]
+
+
+def test_task_metrics_come_per_task_under_the_plugins_name(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from formtune.plugins import Registry
+
+    monkeypatch.setenv("FORMTUNE_PLUGINS", "json")  # the rules plugin reads real tasks only
+    plugin = tmp_path / "per_task.py"
+    plugin.write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_task_metrics(task, register):\n"
+                      "    for rule in task.rules:\n        register(Metric(rule, lambda a: 1.0))\n")
+    registry = build_registry([plugin])
+    found = registry.task_metrics(SimpleNamespace(rules=["refund", "route"]))
+    assert {k: v.name for k, v in found.items()} == {f"{plugin}:refund": "refund", f"{plugin}:route": "route"}
+    with pytest.raises(PluginError) as err:
+        registry.task_metrics(SimpleNamespace(rules=["refund", "refund"]))
+    assert str(err.value) == f"plugin '{plugin}' registers the metric '{plugin}:refund' twice"
+    bad = tmp_path / "bad_task_metric.py"
+    bad.write_text("from formtune import hookimpl\n@hookimpl\ndef register_task_metrics(task, register):\n"
+                   "    register('recall')\n")
+    with pytest.raises(PluginError) as err:
+        build_registry([bad]).task_metrics(SimpleNamespace())
+    assert str(err.value) == f"plugin '{bad}' registered 'recall' as a task metric, but it is not a Metric"
+    assert Registry().task_metrics(SimpleNamespace(rules=["refund"])) == {}
