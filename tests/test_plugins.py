@@ -372,12 +372,13 @@ def test_metrics_apply_to_their_formats_only(tmp_path):
     plugin = tmp_path / "scores.py"
     plugin.write_text("from formtune import hookimpl, Metric\n@hookimpl\ndef register_metrics(register):\n"
                       "    register(Metric('any', lambda a: 1.0))\n"
+                      "    register(Metric('json_only', lambda a: 1.0, formats=('json',)))\n"
                       "    register(Metric('xml_only', lambda a: 1.0, formats=('xml',)))\n")
     registry = build_registry([plugin])
     assert f"{plugin}:any" in registry.metrics_for("json") and f"{plugin}:xml_only" not in registry.metrics_for("json")
     assert {f"{plugin}:any", f"{plugin}:xml_only"} <= set(registry.metrics_for("xml"))
     [json_format] = [f for f in registry.describe_formats() if f["name"] == "json"]
-    assert json_format["metrics"] == [f"{plugin}:any"]
+    assert json_format["metrics"] == [f"{plugin}:any", f"{plugin}:json_only"]
 
 
 def test_task_metrics_come_per_task_under_the_plugins_name(tmp_path, monkeypatch):
@@ -402,3 +403,13 @@ def test_task_metrics_come_per_task_under_the_plugins_name(tmp_path, monkeypatch
         build_registry([bad]).task_metrics(SimpleNamespace())
     assert str(err.value) == f"plugin '{bad}' registered 'recall' as a task metric, but it is not a Metric"
     assert Registry().task_metrics(SimpleNamespace(rules=["refund"])) == {}
+
+
+def test_an_allow_list_with_nothing_installed_says_none(monkeypatch):
+    import formtune.plugins
+
+    monkeypatch.setattr(formtune.plugins.importlib.metadata, "entry_points", lambda group: [])
+    monkeypatch.setenv("FORMTUNE_PLUGINS", "json")
+    with pytest.raises(PluginError) as err:
+        build_registry()
+    assert str(err.value) == "FORMTUNE_PLUGINS names json, which is not installed (installed: none)"
