@@ -146,6 +146,8 @@ def prepare(group: Group, work: Path) -> tuple[Path, list[str], list[str]]:
             if not names:
                 print(f"warning: no function of {module} matches {patterns}", file=sys.stderr)
             selected += [f"{dotted(module)}.{name}__mutmut_*" for name in names]
+        elif group.functions:  # a selection names mutants; this module's are all of its own
+            selected.append(f"{dotted(module)}.*")
     return folder, modules, selected
 
 

@@ -156,6 +156,20 @@ def test_rows_become_prompt_completion_and_bad_rows_are_named() -> None:
         to_prompt_completion([])
 
 
+def test_each_bad_training_row_is_named_with_what_is_wrong() -> None:
+    answer = {"role": "assistant", "content": "{}"}
+    no_messages = "training row 0 has no 'messages' list with a prompt and an answer"
+    for row in ["not a row", {"messages": None}, {"messages": [answer]}, {}]:
+        with pytest.raises(TrainingError) as err:
+            to_prompt_completion([row])
+        assert str(err.value) == no_messages
+    bad_message = "training row 0: every message needs a string 'role' and 'content'"
+    for message in ["hi", {"role": "user"}, {"role": "user", "content": 3}, {"role": None, "content": "hi"}]:
+        with pytest.raises(TrainingError) as err:
+            to_prompt_completion([{"messages": [message, answer]}])
+        assert str(err.value) == bad_message
+
+
 def test_tool_rows_keep_their_tools_and_structured_calls() -> None:
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     call = {"type": "function", "function": {"name": "f", "arguments": {"x": 1}}}
