@@ -186,3 +186,36 @@ def test_packed_attention_is_each_rows_own_causal_attention(window: int | None) 
         scores = (q[0, :, s:e] @ k[0, :, s:e].repeat_interleave(2, 0).transpose(1, 2)) * 0.3
         expected = scores.masked_fill(~allowed, float("-inf")).softmax(-1) @ v[0, :, s:e].repeat_interleave(2, 0)
         torch.testing.assert_close(out[0, s:e].transpose(0, 1), expected)
+
+
+def test_token_accuracy_is_logged_for_the_mode_the_model_is_in(tiny_model: Path, tmp_path: Path) -> None:
+    trainer, tokenizer = _trainer(tiny_model, tmp_path, packing=False)
+    right = total = 0
+    for row in _rows():  # the reference: each answer token's argmax, row by row through the full forward
+        ids = torch.tensor([_full_ids(tokenizer, row)])
+        start = _answer_start(tokenizer, row)
+        predicted = trainer.model(input_ids=ids).logits[0, start - 1 : -1].argmax(-1)
+        right, total = right + int((predicted == ids[0, start:]).sum()), total + ids.shape[1] - start
+    trainer.compute_loss(trainer.model, _batch(trainer))
+    assert trainer._metrics["train"]["mean_token_accuracy"] == [pytest.approx(right / total)]
+    assert 0 < right < total  # the LoRA weights were moved off zero: neither all right nor all wrong
+    trainer.model.eval()
+    trainer.compute_loss(trainer.model, _batch(trainer))
+    assert trainer._metrics["eval"]["mean_token_accuracy"] == [pytest.approx(right / total)]
+
+
+def test_a_model_that_transforms_its_logits_goes_through_trls_own_loss(tiny_model: Path, tmp_path: Path) -> None:
+    from formtune.loss import causal_lm, plain_head
+
+    trainer, _ = _trainer(tiny_model, tmp_path, packing=False)
+    config = causal_lm(trainer.model).config
+    config.logit_scale = 1.0  # the identity: still a plain head
+    assert plain_head(trainer.model)
+    trainer.compute_loss(trainer.model, _batch(trainer))
+    assert not trainer._metrics["train"]["entropy"]  # formtune's path: TRL's extra metrics are not computed
+    config.final_logit_softcapping = 30.0  # as Gemma 2 has: the head is no longer a plain matmul
+    assert not plain_head(trainer.model)
+    loss = trainer.compute_loss(trainer.model, _batch(trainer))
+    assert trainer._metrics["train"]["entropy"] and torch.isfinite(loss)  # TRL's own compute_loss ran
+    loss, outputs = trainer.compute_loss(trainer.model, _batch(trainer), return_outputs=True)
+    assert outputs.logits.shape[-1] == causal_lm(trainer.model).config.vocab_size
