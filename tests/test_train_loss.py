@@ -219,3 +219,31 @@ def test_a_model_that_transforms_its_logits_goes_through_trls_own_loss(tiny_mode
     assert trainer._metrics["train"]["entropy"] and torch.isfinite(loss)  # TRL's own compute_loss ran
     loss, outputs = trainer.compute_loss(trainer.model, _batch(trainer), return_outputs=True)
     assert outputs.logits.shape[-1] == causal_lm(trainer.model).config.vocab_size
+
+
+def test_one_labelled_token_is_scored_alone(tiny_model: Path, tmp_path: Path) -> None:
+    trainer, _ = _trainer(tiny_model, tmp_path, packing=False)
+    batch = _batch(trainer)
+    row, position = 0, int((batch["labels"][0] != -100).nonzero()[0])  # the first answer token of row 0
+    labels = torch.full_like(batch["labels"], -100)
+    labels[row, position] = batch["labels"][row, position]
+    logits = trainer.model(input_ids=batch["input_ids"][row:row + 1], attention_mask=batch["attention_mask"][row:row + 1]).logits
+    expected = F.cross_entropy(logits[0, position - 1:position].float(), labels[row, position:position + 1])
+    loss = trainer.compute_loss(trainer.model, {**batch, "labels": labels})
+    torch.testing.assert_close(loss, expected, rtol=1e-4, atol=1e-5)
+    right = float(logits[0, position - 1].argmax() == labels[row, position])
+    assert trainer._metrics["train"]["mean_token_accuracy"] == [right]
+
+
+def test_the_fallback_path_keeps_trls_outputs_and_normalisation(tiny_model: Path, tmp_path: Path) -> None:
+    from formtune.loss import causal_lm
+
+    trainer, _ = _trainer(tiny_model, tmp_path, packing=False)
+    batch = _batch(trainer)
+    loss, outputs = trainer.compute_loss(trainer.model, dict(batch), return_outputs=True)  # a plain head too
+    assert outputs.logits.shape[:2] == batch["input_ids"].shape
+    causal_lm(trainer.model).config.final_logit_softcapping = 30.0
+    n = int((batch["labels"][:, 1:] != -100).sum())
+    mean = trainer.compute_loss(trainer.model, dict(batch))
+    halved = trainer.compute_loss(trainer.model, dict(batch), num_items_in_batch=torch.tensor(2 * n))
+    torch.testing.assert_close(halved, mean / 2, rtol=1e-4, atol=1e-5)
