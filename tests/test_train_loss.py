@@ -224,15 +224,16 @@ def test_a_model_that_transforms_its_logits_goes_through_trls_own_loss(tiny_mode
 def test_one_labelled_token_is_scored_alone(tiny_model: Path, tmp_path: Path) -> None:
     trainer, _ = _trainer(tiny_model, tmp_path, packing=False)
     batch = _batch(trainer)
-    row, position = 0, int((batch["labels"][0] != -100).nonzero()[0])  # the first answer token of row 0
+    logits = trainer.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labelled = (batch["labels"][:, 1:] != -100) & (logits[:, :-1].argmax(-1) == batch["labels"][:, 1:])
+    row, position = (int(i) for i in labelled.nonzero()[0])  # an answer token the model gets right
+    position += 1
     labels = torch.full_like(batch["labels"], -100)
     labels[row, position] = batch["labels"][row, position]
-    logits = trainer.model(input_ids=batch["input_ids"][row:row + 1], attention_mask=batch["attention_mask"][row:row + 1]).logits
-    expected = F.cross_entropy(logits[0, position - 1:position].float(), labels[row, position:position + 1])
+    expected = F.cross_entropy(logits[row, position - 1:position].float(), labels[row, position:position + 1])
     loss = trainer.compute_loss(trainer.model, {**batch, "labels": labels})
     torch.testing.assert_close(loss, expected, rtol=1e-4, atol=1e-5)
-    right = float(logits[0, position - 1].argmax() == labels[row, position])
-    assert trainer._metrics["train"]["mean_token_accuracy"] == [right]
+    assert trainer._metrics["train"]["mean_token_accuracy"] == [1.0]
 
 
 def test_the_fallback_path_keeps_trls_outputs_and_normalisation(tiny_model: Path, tmp_path: Path) -> None:
