@@ -166,7 +166,7 @@ def test_the_learned_syntax_of_each_family(tokenizers):
         llama.read('{"name": "a", "parameters": {}} {"name": "b", "parameters": {}}')
 
 
-def test_a_template_without_tool_support_is_refused_by_name(tiny_model):
+def test_a_template_without_tool_support_is_refused_by_name(tiny_model, tmp_path):
     from formtune.generation import generate
     from formtune.models import load_model
 
@@ -176,6 +176,11 @@ def test_a_template_without_tool_support_is_refused_by_name(tiny_model):
     chat = {"messages": [{"role": "user", "content": "Where is KL-20417?"}], "tools": TOOLS}
     with pytest.raises(ModelError, match="no tool support"):
         generate(model, tokenizer, [chat], max_new_tokens=2, batch_size=1)
+    from formtune.train import train
+
+    row = {"messages": [*chat["messages"], {"role": "assistant", "content": "Hi."}], "tools": TOOLS}
+    with pytest.raises(ModelError, match="no tool support"):  # training would silently drop the tools
+        train(str(tiny_model), [row], None, None, tmp_path / "run")
     tokenizer.chat_template = QWEN_LIKE
     [out] = generate(model, tokenizer, [chat], max_new_tokens=2, batch_size=1)
     assert out["prompt_tokens"] > len(tokenizer(json.dumps(TOOLS))["input_ids"])  # the tools are in the prompt

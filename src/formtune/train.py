@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from formtune.errors import ModelError, TrainingError
-from formtune.models import load_model, resolve_model
+from formtune.models import load_model, require_tool_template, resolve_model
 from formtune.train_callbacks import GracefulStop, callbacks
 from formtune.train_config import TrainConfig
 
@@ -206,6 +206,8 @@ def train(
 
     torch.set_num_threads(config.threads)
     model, tokenizer = load_model(resolved_model, for_training=True, dtype=config.dtype)
+    if any(row["tools"] for row in train_rows):  # else the template would drop them without a word
+        require_tool_template(tokenizer, resolved_model)
     trainer = _make_trainer(model, tokenizer, train_rows, eval_rows, config, ckpt_dir, log_path)
 
     if last_ckpt is not None:
