@@ -20,6 +20,7 @@ from typing import Any
 
 from formtune.contrib import Attempt, Metric
 from formtune_tools.options import CATEGORIES
+from formtune_tools.requests import result_scalars
 from formtune_tools.scoring import ERRORS, Outcome, score_turn
 from formtune_tools.value import calls_of
 
@@ -71,16 +72,8 @@ def quoted_results(input: Any, answer: str) -> list[str]:
             result = json.loads(message.get("content", ""))
         except ValueError:
             continue
-        values += [str(v) for v in _scalars(result) if not isinstance(v, bool) and v is not None]
+        values += [str(v) for _, v in result_scalars(result) if not isinstance(v, bool) and v is not None]
     return [v for v in dict.fromkeys(values) if v.casefold() in answer.casefold()]
-
-
-def _scalars(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _scalars(v)]
-    return [value]
 
 
 def _accuracy(only: str | None) -> Callable[[Attempt], float | None]:

@@ -85,14 +85,16 @@ def generic_answer(results: list[Any], rng: random.Random) -> str:
     """A final answer that reports the tool results' values (at most six)."""
     facts = []
     for result in results:
-        for key, value in _scalars(result):
+        for key, value in result_scalars(result, items=3):
             facts.append(f"{humanize(key)}: {spell(value)}" if key else spell(value))
     return (rng.choice(_LEADS) + "; ".join(facts[:6]) + ".") if facts else rng.choice(["Done.", "All done.", "That's done."])
 
 
-def _scalars(value: Any, key: str = "") -> list[tuple[str, Any]]:
+def result_scalars(value: Any, key: str = "", items: int | None = None) -> list[tuple[str, Any]]:
+    """``(key, value)`` for every scalar of a tool result, under the nearest key that holds it; a
+    list gives its first ``items`` entries (all of them when None)."""
     if isinstance(value, dict):
-        return [pair for k, v in value.items() for pair in _scalars(v, k)]
+        return [pair for k, v in value.items() for pair in result_scalars(v, k, items)]
     if isinstance(value, list):
-        return [pair for v in value[:3] for pair in _scalars(v, key)]
+        return [pair for v in value[:items] for pair in result_scalars(v, key, items)]
     return [(key, value)]
