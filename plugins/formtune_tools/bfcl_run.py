@@ -18,7 +18,7 @@ from typing import Any
 
 from formtune.conversation import chat_messages
 from formtune_tools.dialect import describe
-from formtune_tools.native import TemplateSyntax, openai_tool
+from formtune_tools.native import TemplateSyntax, is_native, openai_tool
 from formtune_tools.bfcl import Question, as_tool, category_of, expects_no_call, load_questions, score_question
 from formtune_tools.scoring import Outcome
 
@@ -32,7 +32,7 @@ def conversation(question: Question, dialect: Any, instructions: str, rules: boo
     ``native`` dialect, the tools for the chat template to list), then its first turn."""
     tools = [as_tool(f) for f in question.functions]
     system = f"{instructions}\n\n{dialect.rules}" if rules and getattr(dialect, "rules", "") else instructions
-    if getattr(dialect, "native", False):
+    if is_native(dialect):
         return {"messages": chat_messages(system, question.turns[0]), "tools": [openai_tool(t) for t in tools]}
     return {"messages": chat_messages(system, [{"role": "system", "content": describe(dialect, tools, listing)},
                                                *question.turns[0]])}
@@ -49,7 +49,7 @@ def decode(read: Callable[[str], list[dict[str, Any]] | None], text: str) -> lis
 def reader(dialect: Any, tokenizer: Any) -> Callable[[str], list[dict[str, Any]] | None]:
     """How completions are read: leniently in a text dialect, as BFCL reads prompted models
     (fences and missing brackets tolerated); in the template's own syntax with ``native``."""
-    if getattr(dialect, "native", False):
+    if is_native(dialect):
         return TemplateSyntax(tokenizer).read
     return getattr(dialect, "parse_lenient", dialect.parse)
 

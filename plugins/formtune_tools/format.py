@@ -19,7 +19,7 @@ from formtune_tools import value as values
 from formtune_tools.constraint import ANSWER, guarded
 from formtune_tools.dialect import describe
 from formtune_tools.hermes import HermesDialect
-from formtune_tools.native import TemplateSyntax, call_id, openai_tool, tool_calls
+from formtune_tools.native import TemplateSyntax, call_id, is_native, openai_tool, tool_calls
 
 if TYPE_CHECKING:
     from formtune.task import Task
@@ -104,7 +104,7 @@ class ToolCallFormat(Format):
         ``tools`` and every assistant turn of calls a ``tool_calls`` message, for the model's chat
         template to write (:mod:`formtune_tools.native`)."""
         row = super().conversation(task, input, output_text, system=system)
-        if not getattr(self.dialect, "native", False):
+        if not is_native(self.dialect):
             return row
         opening = input[0] if isinstance(input, list) and input and input[0].get("role") == "system" else {}
         offered = opening.get("tools", task.schema if task.options("tools").offer == "all" else [])
@@ -113,7 +113,7 @@ class ToolCallFormat(Format):
     def completion_reader(self, task: Task, tokenizer: Any) -> Callable[[str], str] | None:
         """With the ``native`` dialect: the calls the model wrote in its template's syntax, as
         this format's (JSON-list) text; a plain answer as it is."""
-        if not getattr(self.dialect, "native", False):
+        if not is_native(self.dialect):
             return None
         syntax = TemplateSyntax(tokenizer)
 

@@ -56,6 +56,11 @@ class NativeDialect(JsonListDialect):
         return True  # the model writes the template's syntax, which formtune does not know in advance
 
 
+def is_native(dialect: Any) -> bool:
+    """Whether ``dialect`` leaves writing calls to the model's chat template (``native = True``)."""
+    return bool(getattr(dialect, "native", False))
+
+
 def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
     """A tool of the task's tool set as an OpenAI function definition, as chat templates take it."""
     return {"type": "function", "function": {"name": tool["name"], "description": tool.get("description", ""),
