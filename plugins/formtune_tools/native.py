@@ -89,7 +89,10 @@ class TemplateSyntax:
     def __init__(self, tokenizer: Any, where: object = "the model") -> None:
         from formtune.models import require_tool_template
 
-        require_tool_template(tokenizer, where)
+        try:
+            require_tool_template(tokenizer, where)
+        except ModelError as exc:
+            raise ModelError(f"{exc}, or pick a text dialect (tools.dialect: hermes, json-list or python)") from None
         self._tokenizer, self._where = tokenizer, where
         one = self._turn(_PROBE_CALLS[:1])
         try:

@@ -398,8 +398,8 @@ def require_tool_template(tokenizer: PreTrainedTokenizerBase, where: object = "t
         raise ModelError(f"the chat template of {where} fails when given tools: {_one_line(exc)}") from exc
     if "formtune_probe_tool" not in text:
         raise ModelError(f"the chat template of {where} has no tool support (it does not list the tools it is "
-                         "given), so the model's own tool-call syntax cannot be used; pick a text dialect "
-                         "(tools.dialect: hermes, json-list or python) or a model whose template takes tools")
+                         "given), so rows that hand it tools cannot be used with this model; use a model whose "
+                         "template takes tools")
 
 
 def check_vocab_fits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, where: object) -> None:
