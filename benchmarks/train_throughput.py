@@ -105,7 +105,7 @@ class PeakMemory:
 
 
 def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], out: Path,
-              where: str) -> dict[str, Any]:
+              where: str, seed: int) -> dict[str, Any]:
     """(a) ``SFTTrainer`` as a user writes it: conversational rows, LoRA via ``peft_config``, TRL defaults.
 
     On a CPU a user must pass ``use_cpu=True`` (transformers refuses bf16 without it).
@@ -121,7 +121,7 @@ def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], 
         model=model,
         processing_class=tokenizer,
         train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in rows]),
-        args=SFTConfig(output_dir=str(out / "checkpoints"), report_to="none", save_strategy="no", seed=0,
+        args=SFTConfig(output_dir=str(out / "checkpoints"), report_to="none", save_strategy="no", seed=seed,
                        use_cpu=where == "cpu", num_train_epochs=training["epochs"],
                        learning_rate=training["learning_rate"], per_device_train_batch_size=training["batch_size"]),
         peft_config=LoraConfig(task_type="CAUSAL_LM", **lora),
@@ -136,12 +136,12 @@ def plain_trl(rows: list[dict], training: dict[str, Any], lora: dict[str, Any], 
     return result
 
 
-def formtune_arm(rows: list[dict], training: dict[str, Any], out: Path) -> dict[str, Any]:
+def formtune_arm(rows: list[dict], training: dict[str, Any], out: Path, seed: int) -> dict[str, Any]:
     """(b) formtune's trainer with the task's settings, exactly as ``formtune train`` runs it."""
     from formtune.train import train
     from formtune.train_config import TrainConfig
 
-    result = train(None, rows, None, TrainConfig(**training, save_steps=10**6, resume=False), out)
+    result = train(None, rows, None, TrainConfig(**training, save_steps=10**6, resume=False, seed=seed), out)
     gc.collect()
     return {"seconds": result.metrics["train_runtime_s"], "loss": result.metrics["last_loss"],
             "adapter": result.adapter_dir}  # fmt: skip
@@ -218,6 +218,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="an existing dataset folder (default: generate one)")
     parser.add_argument("--eval-rows", type=int, default=None, help="decode only the first N held-out rows")
     parser.add_argument("--no-quality", action="store_true", help="skip the held-out decoding")
+    parser.add_argument("--seed", type=int, default=0, help="the training seed of both arms (LoRA init, row order)")
     args = parser.parse_args()
 
     import torch
@@ -246,7 +247,8 @@ def main() -> None:
     params = sum(p.numel() for p in load_model(None, for_training=True)[0].parameters())
     step_tokens = round(tokens / training["epochs"] / len(rows) * training["batch_size"])
     print(f"device {where}, {torch.get_num_threads()} threads; {len(rows)} rows x {training['epochs']} epochs = "
-          f"{tokens} real tokens; {params / 1e6:.1f}M parameters; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+          f"{tokens} real tokens; {params / 1e6:.1f}M parameters; seed {args.seed}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
 
     gflops = [matmul_gflops(where, step_tokens)]
     arms: dict[str, list[dict[str, Any]]] = {"formtune": [], "plain TRL": []}
@@ -254,9 +256,9 @@ def main() -> None:
         with PeakMemory(where) as peak:
             out = work / f"{name.replace(' ', '-')}-{len(arms[name])}"
             if name == "formtune":
-                arm = formtune_arm(rows, training, out)
+                arm = formtune_arm(rows, training, out, args.seed)
             else:
-                arm = plain_trl(rows, training, lora, out, where)
+                arm = plain_trl(rows, training, lora, out, where, args.seed)
         arm.update(tokens_per_s=tokens / arm["seconds"], peak_gib=peak.peak_gib)
         arms[name].append(arm)
         gflops.append(matmul_gflops(where, step_tokens))
