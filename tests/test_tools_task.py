@@ -203,6 +203,13 @@ def test_bfcl_command_runs_a_model_and_scores_it(tiny_model, tmp_path):
     rescored = run_formtune("score-calls", "--bfcl", str(BFCL / "BFCL_v4_simple_python.json"),
                             "--answers", str(answers), "--json")
     assert json.loads(rescored.stdout)["accuracy"] * 400 == pytest.approx(summary["accuracy"] * 4)
+    # The same suite through the core's `formtune eval --benchmark`: the same prompts, so the same answers.
+    benchmarked = run_formtune("eval", "--benchmark", "bfcl", "--data", str(BFCL / "BFCL_v4_simple_python.json"),
+                               "--model", str(tiny_model), "--limit", "4", cwd=tmp_path)
+    assert benchmarked.returncode == 0, benchmarked.stderr
+    saved = json.loads((tmp_path / benchmarked.stdout.splitlines()[-1].split()[1]).read_text())["variants"]["base"]
+    assert (saved["score"], saved["n"], saved["errors"]) == (summary["accuracy"], 4, summary["errors"])
+    assert [a["text"] for a in saved["answers"]] == [json.loads(line)["text"] for line in answers.read_text().splitlines()]
 
 
 def test_contrast_twins_a_call_turn_with_its_tool_taken_away(shop):

@@ -1,5 +1,6 @@
 """The builtin tool-calling plugin: the ``tool-calls`` format, its dialects, validator, generator,
-metrics, the ``tools:`` task section and the ``formtune tools`` / ``formtune score-calls`` commands.
+metrics, the ``tools:`` task section, the ``bfcl`` benchmark and the ``formtune tools`` /
+``formtune score-calls`` commands.
 
 A task of this format names its tool set in ``schema:`` (OpenAI or MCP definitions, Python
 functions, or registered tool sets) and picks a dialect in ``tools:``; the model learns when to
@@ -51,6 +52,13 @@ def register_generators(register):
 def register_metrics(register):
     for metric in tool_metrics():
         register(metric)
+
+
+@hookimpl
+def register_benchmarks(register):
+    from formtune_tools.bfcl_run import BfclBenchmark
+
+    register(BfclBenchmark())
 
 
 @hookimpl

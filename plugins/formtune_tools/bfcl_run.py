@@ -16,14 +16,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from formtune import BenchmarkResult, Task
 from formtune.conversation import chat_messages
 from formtune_tools.dialect import describe
 from formtune_tools.native import TemplateSyntax, is_native, openai_tool
 from formtune_tools.bfcl import Question, as_tool, category_of, expects_no_call, load_questions, score_question
-from formtune_tools.scoring import Outcome
+from formtune_tools.scoring import Outcome, summarize
 
 DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Call the tools the request needs, or answer without a call."
 _STARTS = {"hermes": r"\s*(<|`)", "json-list": r"\s*(\[|\{|`)", "python": r"\s*(\[|`|[A-Za-z_][\w.]*(\(|$))"}
+
+
+def prompt_settings(task: Task | None, dialect: str | None = None) -> tuple[str, str, str]:
+    """``(instructions, tool listing, dialect name)``: a tool-calling task's own, so that its tuned
+    model is prompted as it was trained, else formtune's defaults (the python dialect, as BFCL
+    prints answers). ``dialect`` overrides the task's."""
+    if task is None or task.spec.format != "tool-calls":
+        return DEFAULT_INSTRUCTIONS, "json", dialect or "python"
+    options = task.options("tools")
+    return task.spec.instructions, options.listing, dialect or options.dialect
 
 
 def conversation(question: Question, dialect: Any, instructions: str, rules: bool,
@@ -91,3 +102,23 @@ def write_answers(rows: list[dict[str, Any]], path: Path) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps({"id": row["id"], "calls": row["calls"], "text": row["text"]}, ensure_ascii=False) + "\n")
+
+
+class BfclBenchmark:
+    """``formtune eval --benchmark bfcl --data BFCL_v4_<category>.json``: BFCL's AST categories and
+    irrelevance, scored as BFCL's checker scores them. A run's task gives the dialect, instructions
+    and tool listing its model was trained with; the untuned model also gets the dialect's rules."""
+
+    name = "bfcl"
+    description = "Berkeley Function Calling Leaderboard, AST categories and irrelevance (a BFCL_v4_*.json file)"
+
+    def run(self, source: Path, *, model: str | None, adapter: Path | None, task: Task | None,
+            limit: int | None, batch_size: int, progress: bool) -> BenchmarkResult:
+        from formtune.plugins import get_registry
+
+        instructions, listing, dialect = prompt_settings(task)
+        rows = run(source, get_registry().get("dialects", dialect), model=model, adapter=adapter,
+                   instructions=instructions, listing=listing, rules=adapter is None, limit=limit,
+                   batch_size=batch_size, progress=progress)
+        summary = summarize([Outcome(r["correct"], r["error"]) for r in rows])
+        return BenchmarkResult(summary["accuracy"], summary["n"], summary["errors"], rows)

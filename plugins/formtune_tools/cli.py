@@ -86,17 +86,12 @@ def add_commands(cli: click.Group) -> None:
              prompt: str | None, limit: int | None, batch_size: int, answers_out: Path | None, as_json: bool) -> None:
         """Run a model on a BFCL question file and print BFCL-comparable accuracy (AST categories,
         irrelevance). QUESTIONS is e.g. ../shared/corpora/bfcl/data/BFCL_v4_simple_python.json."""
-        from formtune_tools.bfcl_run import DEFAULT_INSTRUCTIONS, run, write_answers
+        from formtune.task import load_task
+        from formtune_tools.bfcl_run import prompt_settings, run, write_answers
         from formtune_tools.scoring import Outcome, summarize
 
-        instructions, listing = DEFAULT_INSTRUCTIONS, "json"
-        if task_file is not None:
-            from formtune.task import load_task
-
-            task = load_task(task_file)
-            options = task.options("tools")
-            instructions, listing, dialect = task.spec.instructions, options.listing, dialect or options.dialect
-        rows = run(questions, _dialect(dialect or "python"), model=model, adapter=adapter, instructions=instructions,
+        instructions, listing, dialect = prompt_settings(load_task(task_file) if task_file else None, dialect)
+        rows = run(questions, _dialect(dialect), model=model, adapter=adapter, instructions=instructions,
                    listing=listing,
                    rules=(prompt or ("short" if adapter else "full")) == "full", limit=limit, batch_size=batch_size,
                    progress=not as_json)

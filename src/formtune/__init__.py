@@ -19,6 +19,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "Attempt": "formtune.contrib",
     "Augmenter": "formtune.contrib",
+    "Benchmark": "formtune.contrib",
+    "BenchmarkResult": "formtune.contrib",
     "DecodingConstraint": "formtune.contrib",
     "Dialect": "formtune.contrib",
     "Draft": "formtune.contrib",

@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -233,16 +234,23 @@ def train_command(task_file: Path, model: str | None, data: Path | None, out: Pa
               help="Only these variants (base, base+constrained, tuned, tuned+constrained).")
 @click.option("--limit", type=int, help="Only the first N examples.")
 @click.option("--batch-size", default=16, show_default=True)
+@click.option("--benchmark", help="Run a public test suite instead (see `formtune plugins`); --data names its "
+              "source, e.g. --benchmark bfcl --data BFCL_v4_simple_python.json.")
 def eval_command(run: Path | None, task_file: Path | None, model: str | None, adapter: Path | None,
-                 data_file: Path | None, variants: tuple[str, ...], limit: int | None, batch_size: int) -> None:
-    """Evaluate base, constrained and tuned variants on held-out or your own labelled examples."""
+                 data_file: Path | None, variants: tuple[str, ...], limit: int | None, batch_size: int,
+                 benchmark: str | None) -> None:
+    """Evaluate base, constrained and tuned variants on held-out or your own labelled examples,
+    or the base and tuned models on a public benchmark."""
     from formtune.report import print_table
     from formtune.runs import eval_model, eval_run
 
     options = {"variants": list(variants) or None, "limit": limit, "batch_size": batch_size}
+    if run is not None and (task_file or model or adapter):
+        raise UsageError("give either a RUN folder or --task/--model/--adapter, not both")
+    if benchmark is not None:
+        _benchmark(benchmark, data_file, run=run, task_file=task_file, model=model, adapter=adapter, **options)
+        return
     if run is not None:
-        if task_file or model or adapter:
-            raise UsageError("give either a RUN folder or --task/--model/--adapter, not both")
         eval_run(run, data_file=data_file, **options)
     elif task_file is not None:
         run = eval_model(task_file, model=model, adapter=adapter, data_file=data_file, **options)
@@ -250,6 +258,22 @@ def eval_command(run: Path | None, task_file: Path | None, model: str | None, ad
         raise UsageError("give a RUN folder, or --task TASK_FILE to evaluate a model without a run")
     print_table(run)
     click.echo(f"next: formtune report {run}")
+
+
+def _benchmark(name: str, source: Path | None, **options: Any) -> None:
+    """``formtune eval --benchmark``: each variant's score and its failures by class."""
+    from formtune.runs import benchmark_run
+
+    if source is None:
+        raise UsageError("--benchmark needs --data: the benchmark's source (e.g. one BFCL category file)")
+    out = benchmark_run(name, source, **options)
+    results = json.loads(out.read_text(encoding="utf-8"))["variants"]
+    for variant, result in results.items():
+        right = round(result["score"] * result["n"])
+        click.echo(f"{variant:8s} {name} {result['score']:.3f} ({right}/{result['n']})")
+        for kind, count in result["errors"].items():
+            click.echo(f"  {count:5d}  {kind.replace('_', ' ')}")
+    click.echo(f"answers: {out}")
 
 
 @cli.command()

@@ -1,5 +1,5 @@
 """What a plugin contributes: formats, validators, generators, metrics, task options, tool sets,
-tool-call dialects, rule engines, fact extractors and augmenters.
+tool-call dialects, rule engines, fact extractors, augmenters and benchmarks.
 
 These are the types a plugin author implements and the core consumes. A :class:`Format` turns a
 completion into a :class:`~formtune.violations.Checked` and a value back into text; validators
@@ -9,7 +9,8 @@ evaluator; :class:`TaskOptions` give a plugin its own validated section of a tas
 with tools that packages ship and with the ways model families write calls;
 :class:`RuleEngine` and :class:`FactExtractor` feed the logic rules of a task (the builtin
 ``rules`` plugin): condition languages, and the facts of an input text that no generator sampled;
-:class:`Augmenter` objects vary training inputs without changing their answers.
+:class:`Augmenter` objects vary training inputs without changing their answers;
+a :class:`Benchmark` runs any model on a public test suite and scores it the suite's way.
 
 ``Format`` is a base class, so that a method added to it later comes with a default and never
 breaks a plugin written before. The other contributions are small protocols (any object with the
@@ -29,6 +30,7 @@ from formtune.violations import Checked, Violation
 
 if TYPE_CHECKING:
     import random
+    from pathlib import Path
 
     from formtune.task import Task
 
@@ -414,6 +416,38 @@ class Augmenter(Protocol):
 
     def augment(self, text: str, *, output: Any, keep: Sequence[str], rng: random.Random, task: Task) -> str:
         """``text`` changed; the same ``rng`` state gives the same change."""
+        ...
+
+
+@dataclass
+class BenchmarkResult:
+    """What a benchmark says of one model: its headline ``score`` (0 to 1, as the suite defines
+    it), the number of items ``n``, failures by class (``errors``) and one JSON-ready row per item
+    (``answers``: its id, what the model wrote, whether it was right), kept for inspection."""
+
+    score: float
+    n: int
+    errors: dict[str, int] = field(default_factory=dict)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@runtime_checkable
+class Benchmark(Protocol):
+    """A public test suite that any model can be run on: ``formtune eval --benchmark NAME --data SOURCE``.
+
+    The benchmark reads its own source (one category file of BFCL, say), prompts the model as the
+    suite expects and scores it the suite's way, so that its score compares with published ones.
+    It loads the model itself (:func:`formtune.train.load_tuned`) because a suite may need its own
+    decoding. ``task`` is the task of the run being evaluated, or None: a tuned model should be
+    prompted as it was trained. ``adapter`` is None for the untuned (base) model.
+    """
+
+    name: str
+    description: str
+
+    def run(self, source: Path, *, model: str | None, adapter: Path | None, task: Task | None,
+            limit: int | None, batch_size: int, progress: bool) -> BenchmarkResult:
+        """Answer and score the suite's items (the first ``limit`` when given)."""
         ...
 
 

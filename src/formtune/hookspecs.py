@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from formtune.contrib import (
         Augmenter,
+        Benchmark,
         Dialect,
         FactExtractor,
         Format,
@@ -231,6 +232,23 @@ def register_augmenters(register: Callable[[Augmenter], None]) -> None:
         @hookimpl
         def register_augmenters(register):
             register(Greeting())
+    """
+
+
+# --- public test suites ---------------------------------------------------------------------
+
+
+@hookspec
+def register_benchmarks(register: Callable[[Benchmark], None]) -> None:
+    """Contribute benchmarks (``formtune.Benchmark``): public test suites that ``formtune eval
+    --benchmark NAME --data SOURCE`` runs a model on, the base model and a run's tuned one, and
+    scores the suite's own way, so that the numbers compare with published ones.
+
+    Example::
+
+        @hookimpl
+        def register_benchmarks(register):
+            register(BfclBenchmark())
     """
 
 

@@ -29,6 +29,7 @@ import pluggy
 from formtune import hookspecs
 from formtune.contrib import (
     Augmenter,
+    Benchmark,
     Dialect,
     FactExtractor,
     Format,
@@ -46,7 +47,7 @@ ENTRY_POINT_GROUP = "formtune"
 KINDS: dict[str, type] = {"formats": Format, "validators": Validator, "generators": Generator,
                           "metrics": Metric, "task_options": TaskOptions, "tool_sets": ToolSet,
                           "dialects": Dialect, "rule_engines": RuleEngine, "fact_extractors": FactExtractor,
-                          "augmenters": Augmenter}
+                          "augmenters": Augmenter, "benchmarks": Benchmark}
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Registry:
     rule_engines: dict[str, RuleEngine] = field(default_factory=dict)
     fact_extractors: dict[str, FactExtractor] = field(default_factory=dict)
     augmenters: dict[str, Augmenter] = field(default_factory=dict)
+    benchmarks: dict[str, Benchmark] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     plugins: list[str] = field(default_factory=list)
     _pm: pluggy.PluginManager | None = field(default=None, repr=False)

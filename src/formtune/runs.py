@@ -9,6 +9,7 @@ resumes it; a finished run is never overwritten by accident (``--fresh`` starts 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from formtune.dataset import build_dataset, read_rows
-from formtune.errors import UsageError
-from formtune.evaluate import EvalExample, evaluate, load_examples, standard_variants
+from formtune.errors import PluginError, UsageError
+from formtune.evaluate import EvalExample, Variant, evaluate, load_examples, standard_variants
 from formtune.task import Task, load_task
 from formtune.train_config import TrainConfig
 
@@ -120,19 +121,29 @@ def eval_run(run: Path, *, data_file: Path | None = None, variants: list[str] | 
     """Evaluate the run's variants (all standard ones unless ``variants`` names some)."""
     info = read_run_info(run)
     task = load_task(info["task"])
+    chosen = _chosen(standard_variants(info.get("model"), run_adapter(run, info)), variants)
+    return evaluate(task, eval_examples(task, info, data_file, limit), chosen, Path(run),
+                    batch_size=batch_size, progress=progress)
+
+
+def run_adapter(run: Path, info: dict[str, Any]) -> Path | None:
+    """The run's LoRA adapter (its own ``adapter/`` or the one ``eval --adapter`` named), None before training."""
     adapter = Path(info.get("adapter") or Path(run) / "adapter")
     trained = (adapter / "adapter_config.json").is_file()
     if info.get("adapter") and not trained:  # named by the user (eval --adapter): say it is not one
         raise UsageError(f"{adapter} holds no LoRA adapter (no adapter_config.json); give the adapter/ folder "
                          "of a training run")
-    chosen = standard_variants(info.get("model"), adapter if trained else None)
-    if variants:
-        unknown = set(variants) - {v.name for v in chosen}
-        if unknown:
-            raise UsageError(f"unknown variant(s) {sorted(unknown)}; this run has: {[v.name for v in chosen]}")
-        chosen = [v for v in chosen if v.name in variants]
-    return evaluate(task, eval_examples(task, info, data_file, limit), chosen, Path(run),
-                    batch_size=batch_size, progress=progress)
+    return adapter if trained else None
+
+
+def _chosen(available: list[Any], names: list[str] | None) -> list[Any]:
+    """The variants ``names`` picks out of ``available`` (all of them when None)."""
+    if not names:
+        return available
+    unknown = set(names) - {v.name for v in available}
+    if unknown:
+        raise UsageError(f"unknown variant(s) {sorted(unknown)}; this run has: {[v.name for v in available]}")
+    return [v for v in available if v.name in names]
 
 
 def eval_model(task_file: Path, *, model: str | None, adapter: Path | None, data_file: Path | None,
@@ -178,3 +189,38 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
     print_table(run)
     print(f"report: {write_report(run)}")
     return run
+
+
+def benchmark_run(name: str, source: Path, *, run: Path | None = None, task_file: Path | None = None,
+                  model: str | None = None, adapter: Path | None = None, variants: list[str] | None = None,
+                  limit: int | None = None, batch_size: int = 16, progress: bool = True) -> Path:
+    """Run a plugin's benchmark (``formtune eval --benchmark``) on the base model and, when there is
+    an adapter, the tuned one; returns the JSON file the results were written to, inside ``run``
+    (``<run>/benchmarks/<name>-<source stem>.json``) or a new folder under ``runs/``."""
+    from formtune.plugins import get_registry
+
+    try:
+        benchmark = get_registry().get("benchmarks", name)
+    except PluginError as exc:
+        raise UsageError(f"--benchmark: {exc}") from None
+    if not Path(source).exists():
+        raise UsageError(f"{source}: no such file (--data names the benchmark's source)")
+    task = None
+    if run is not None:
+        info = read_run_info(run)
+        task, model, adapter = load_task(info["task"]), info.get("model"), run_adapter(run, info)
+    elif task_file is not None:
+        task = load_task(task_file)
+    available = [Variant("base", model)] + ([Variant("tuned", model, adapter=adapter)] if adapter else [])
+    results = {}
+    for variant in _chosen(available, variants):
+        result = benchmark.run(Path(source), model=model, adapter=variant.adapter, task=task, limit=limit,
+                               batch_size=batch_size, progress=progress)
+        results[variant.name] = dataclasses.asdict(result)
+    folder = Path(run) if run is not None else Path("runs") / f"{name}-eval-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = folder / "benchmarks" / f"{name}-{Path(source).stem}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"benchmark": name, "source": str(source), "model": model,
+                               "adapter": str(adapter) if adapter else None, "variants": results},
+                              indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
