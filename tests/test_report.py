@@ -214,3 +214,31 @@ def test_the_terminal_table_and_json_show_the_same_numbers(run):
 
     as_json = run_formtune("report", "--json", str(folder))
     assert as_json.returncode == 0 and json.loads(as_json.stdout) == metrics
+
+
+def test_long_metric_names_are_folded_not_cut_in_a_narrow_terminal(tmp_path, monkeypatch, capsys):
+    from formtune.report import print_table
+
+    branches = ["rules:branch/return-window + manager-approval + small-claim (held out)",
+                "rules:branch/return-window + small-claim", "rules:branch/manager-approval"]
+    scores = {"rules:adherence_held_out_branches": 0.5, **{b: 0.25 for b in branches}}
+    meta = {b: {"group": "rules: adherence per branch"} for b in branches}
+    variants = ["base", "base+constrained", "tuned", "tuned+constrained"]
+    (tmp_path / "metrics.json").write_text(json.dumps({"variants": {v: scores for v in variants}, "metrics": meta}))
+    (tmp_path / "predictions").mkdir()
+    for variant in variants:
+        rows = [{"scores": {b: 1.0 for b in branches}}] * 3
+        (tmp_path / "predictions" / f"{variant}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setenv("COLUMNS", "80")
+    print_table(tmp_path)
+    shown = capsys.readouterr().out
+    assert "…" not in shown and max(map(len, shown.splitlines())) <= 80
+    names = [line.split("│")[1].strip() for line in shown.split("rules: adherence per branch")[1].splitlines()
+             if line.startswith("│")]
+    # The group's shared prefix ("rules:branch/") is in its title; each branch reads whole, over lines.
+    joined = " ".join(n for n in names if n)
+    for branch in branches:
+        assert branch.removeprefix("rules:branch/") in joined
+    assert "rules:adherence_held_out_branches" in "".join(
+        line.split("│")[1].strip() for line in shown.split("rules: adherence per branch")[0].splitlines()
+        if line.startswith("│"))

@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -163,15 +164,24 @@ td:first-child{{text-align:left}}pre{{background:#f6f6f6;padding:6px;white-space
     return path
 
 
+def _without_shared_prefix(names: list[str]) -> list[str]:
+    """The names less the prefix they all share up to a ``/`` or ``:`` (``rules:branch/``), which
+    the breakdown's title already says; unchanged when that would leave a name empty."""
+    shared = os.path.commonprefix(names)
+    cut = max(shared.rfind("/"), shared.rfind(":")) + 1
+    return [n[cut:] for n in names] if all(len(n) > cut for n in names) else names
+
+
 def print_table(run: Path) -> None:
     """The metrics of every variant as a rich table."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     metrics = load_metrics(run)
     variants, meta = metrics["variants"], metrics.get("metrics", {})
-    # One row per metric, one column per variant: stays readable in a narrow terminal.
-    table = Table("metric", *variants, title=f"formtune: {Path(run).name}")
+    # One row per metric, one column per variant: stays readable in a narrow terminal. A long
+    # metric name is folded onto more lines rather than cut, so that two names never look alike.
+    table = Table(Column("metric", overflow="fold"), *variants, title=f"formtune: {Path(run).name}")
     for metric in [*_rate_names(variants, meta), *COSTS, *CONSTRAINT_COSTS, "n"]:
         if any(s.get(metric) is not None for s in variants.values()):
             table.add_row(_label(metric, meta),
@@ -179,9 +189,9 @@ def print_table(run: Path) -> None:
     console = Console()
     console.print(table)
     for group, rows in breakdowns(run, metrics).items():
-        sub = Table("metric", *variants, "n", title=group)
-        for r in rows:
-            sub.add_row(r["metric"], *(f"{r['scores'][v]:.3g}" if r["scores"][v] is not None else "–" for v in variants),
+        sub = Table(Column("metric", overflow="fold"), *variants, "n", title=group)
+        for r, name in zip(rows, _without_shared_prefix([r["metric"] for r in rows])):
+            sub.add_row(name, *(f"{r['scores'][v]:.3g}" if r["scores"][v] is not None else "–" for v in variants),
                         str(max(r["counts"].values(), default=0)))
         console.print(sub)
     for variant, text in metrics.get("notes", {}).items():
