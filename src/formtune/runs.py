@@ -136,7 +136,7 @@ def run_adapter(run: Path, info: dict[str, Any]) -> Path | None:
     return adapter if trained else None
 
 
-def _chosen(available: list[Any], names: list[str] | None) -> list[Any]:
+def _chosen(available: list[Variant], names: list[str] | None) -> list[Variant]:
     """The variants ``names`` picks out of ``available`` (all of them when None)."""
     if not names:
         return available
