@@ -53,6 +53,12 @@ class Group:
     functions: dict[str, list[str]] = field(default_factory=dict)  # module -> function patterns
 
 
+# The killed-build test (a subprocess, 15 s) is left out: mutants cannot reach a subprocess, and
+# test_api's in-process resume test covers what it checks in the store.
+DATASET_TESTS = ["tests/test_dataset.py", "--deselect=tests/test_dataset.py::test_a_killed_build_resumes_where_it_stopped",
+                 "tests/test_templates.py", "tests/test_api.py::test_a_rerun_continues_a_build_cut_short",
+                 "tests/test_metrics.py::test_variants_get_their_own_prompts"]
+
 GROUPS = [  # cheapest first
     Group("metrics", ["src/formtune/metrics.py"], ["tests/test_metrics.py"]),
     Group("validation", ["src/formtune/check.py", "src/formtune/schema/compile.py", "plugins/formtune_json/format.py"],
@@ -64,12 +70,11 @@ GROUPS = [  # cheapest first
            "tests/test_api.py::test_the_sampler_counts_a_validator_crash_as_a_failure",
            "tests/test_api.py::test_boolean_schemas", "tests/test_api.py::test_the_sampler_names_the_failure_it_met_most"],
           functions={"src/formtune/schema/sampler/core.py": ["SchemaSampler.sample"]}),
-    # The killed-build test (a subprocess, 15 s) is left out: mutants cannot reach a subprocess, and
-    # test_api's in-process resume test covers what it checks in the store.
-    Group("dataset", ["src/formtune/dataset.py"],
-          ["tests/test_dataset.py", "--deselect=tests/test_dataset.py::test_a_killed_build_resumes_where_it_stopped",
-           "tests/test_templates.py", "tests/test_api.py::test_a_rerun_continues_a_build_cut_short",
-           "tests/test_metrics.py::test_variants_get_their_own_prompts"]),
+    # The dataset package in two runs, the store (rows on disk, fingerprints, the rejection log)
+    # and the builder, so that each can be run (and finished) on its own.
+    Group("dataset store", ["src/formtune/dataset/store.py", "src/formtune/dataset/fingerprint.py",
+                            "src/formtune/dataset/rejections.py"], DATASET_TESTS),
+    Group("dataset builder", ["src/formtune/dataset/builder.py"], DATASET_TESTS),
     Group("training data and loss", ["src/formtune/train.py", "src/formtune/*loss*.py"], ["tests/test_train*.py"],
           functions={"src/formtune/train.py": ["to_prompt_completion", "<compute_loss>"]}),
 ]
