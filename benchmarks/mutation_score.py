@@ -53,11 +53,16 @@ class Group:
     functions: dict[str, list[str]] = field(default_factory=dict)  # module -> function patterns
 
 
-# The killed-build test (a subprocess, 15 s) is left out: mutants cannot reach a subprocess, and
-# test_api's in-process resume test covers what it checks in the store.
+# The store's tests: the dataset tests, and the reliability cases about broken tasks, changed tasks
+# (the fingerprint) and torn rows. Left out are the killed-build and busy-folder tests (subprocesses
+# of 10-15 s that mutants cannot reach, yet mutmut would run them for each mutant of the readers
+# they call at the end); in-process tests cover what they check in the store.
 DATASET_TESTS = ["tests/test_dataset.py", "--deselect=tests/test_dataset.py::test_a_killed_build_resumes_where_it_stopped",
                  "tests/test_templates.py", "tests/test_api.py::test_a_rerun_continues_a_build_cut_short",
-                 "tests/test_metrics.py::test_variants_get_their_own_prompts"]
+                 "tests/test_metrics.py::test_variants_get_their_own_prompts", "tests/test_augment.py",
+                 "tests/test_layouts.py", "tests/test_reliability_01_broken_task_fails_fast.py",
+                 "tests/test_reliability_02_fixed_task_is_not_poisoned.py", "tests/test_reliability_04_task_changes.py",
+                 "tests/test_reliability_05_torn_rows_and_readers.py"]
 
 GROUPS = [  # cheapest first
     Group("metrics", ["src/formtune/metrics.py"], ["tests/test_metrics.py"]),

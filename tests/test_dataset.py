@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -131,3 +132,30 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path):
     fresh = tmp_path / "fresh"
     build_dataset(load_task(task_file), fresh, progress=False)
     assert [r["input"] for r in rows(fresh, "train")] == [r["input"] for r in resumed]
+
+
+def test_a_folder_lock_names_its_holder_and_is_released_on_exit(tmp_path):
+    import socket
+
+    from formtune.dataset.store import LOCK_FILE, FolderLock
+    from formtune.errors import UsageError
+
+    # flock locks belong to an open file, so a second FolderLock conflicts even in this process.
+    with FolderLock(tmp_path):
+        holder = json.loads((tmp_path / LOCK_FILE).read_text())
+        assert holder == {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)}
+        with pytest.raises(UsageError) as err:
+            with FolderLock(tmp_path):
+                pass
+        assert str(err.value) == (f"{tmp_path} is being written by another formtune (pid {os.getpid()} on "
+                                  f"{socket.gethostname()}: {' '.join(sys.argv)}); wait for it to finish or stop it, "
+                                  "or write into another folder")
+    assert (tmp_path / LOCK_FILE).read_text() == ""  # nothing names a holder that has gone
+    with FolderLock(tmp_path):  # released: the next writer gets it
+        (tmp_path / LOCK_FILE).write_text("not json")
+        with pytest.raises(UsageError, match=r"another formtune \(holder unknown\)"):
+            with FolderLock(tmp_path):
+                pass
+    with pytest.raises(UsageError, match=f"{tmp_path / 'missing'}: cannot create {LOCK_FILE}"):
+        with FolderLock(tmp_path / "missing"):
+            pass
