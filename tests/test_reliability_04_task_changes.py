@@ -4,6 +4,7 @@ requested rows, the ones a fresh build makes."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 
 import pytest
@@ -94,3 +95,79 @@ def test_rows_are_never_mixed(tmp_path):
     train.write_text(train.read_text() + json.dumps(row) + "\n")
     with pytest.raises(UsageError, match=r"train.jsonl:41: a row of another task version"):
         build(task_file, tmp_path / "out")
+
+
+# Every part of the fingerprint, changed alone, is named; what does not shape rows changes nothing.
+DATA_BLOCK = "data:\n  train: 40\n  eval: 10\n  holdout_templates: [card]\n"
+EXAMPLE = "output: {name: Ada Lovelace, email: ada@example.org, age: 36}"
+PART_CHANGES = [
+    (("Extract the person as JSON.", "Give the person as JSON."), "instructions changed"),
+    ((EXAMPLE, EXAMPLE.replace("36", "37")), "examples changed"),
+    (("Mail: {{", "E-mail: {{"), "template 'intro' changed"),
+    (("eval: 10", "eval: 10\n  seed: 7"), "data.seed 0 → 7"),
+    (("eval: 10", "eval: 12"), "data.eval 10 → 12"),
+    (("holdout_templates: [card]", "holdout_templates: [intro]"), "data.holdout_templates card → intro"),
+    ((DATA_BLOCK, DATA_BLOCK + "  layouts: 0.2\n"), "data.layouts added"),
+    ((DATA_BLOCK, DATA_BLOCK + "  absent: 0.3\n"), "data.absent added"),
+    ((DATA_BLOCK, DATA_BLOCK + "  augment: {typos: 0.1}\n"), "data.augment added"),
+    (("examples:", "phrases:\n  age: {'36': [thirty-six]}\nexamples:"), "phrases added"),
+    (("examples:", "jsonschema: {sampler: {locale: de_DE}}\nexamples:"), "section 'jsonschema' added"),
+]
+
+
+@pytest.mark.parametrize("edit, named", PART_CHANGES, ids=[named for _, named in PART_CHANGES])
+def test_each_part_of_the_fingerprint_is_named_when_it_changes(tmp_path, edit, named):
+    from formtune.dataset.fingerprint import describe_changes, fingerprint, fingerprint_parts
+
+    before = fingerprint_parts(load_task(person_task(tmp_path / "a")))
+    old, new = edit
+    assert old in PERSON_TASK
+    after = fingerprint_parts(load_task(person_task(tmp_path / "b", PERSON_TASK.replace(old, new))))
+    assert describe_changes(before, after) == named
+    assert fingerprint(before) != fingerprint(after)
+    key, _, values = named.partition(" ")
+    undone = f"{key} {' → '.join(reversed(values.split(' → ')))}" if "→" in named else named.replace(" added", " removed")
+    assert describe_changes(after, before) == undone
+
+
+def test_what_does_not_shape_rows_leaves_the_fingerprint_alone(tmp_path):
+    from formtune.dataset.fingerprint import fingerprint, fingerprint_parts
+
+    base = fingerprint_parts(load_task(person_task(tmp_path / "a")))
+    changed = (PERSON_TASK.replace("name: person", "name: someone").replace("train: 40", "train: 400")
+               + "lenient: true\ntraining: {epochs: 2}\n")
+    assert fingerprint_parts(load_task(person_task(tmp_path / "b", changed))) == base
+    version = importlib.metadata.version("formtune")
+    assert base["formtune"] == version and base["format"] == f"json (formtune {version})"
+    assert base["validators"] == f"json-schema (formtune {version})"
+    assert base["generator"] == f"schema-sampler (formtune {version})"
+    assert base["templates"] == "intro, card" and base["data.holdout_templates"] == "card"
+    swapped = PERSON_TASK.replace("  - name: intro", "  - name: TMP").replace("  - name: card", "  - name: intro") \
+        .replace("  - name: TMP", "  - name: card")
+    assert fingerprint(fingerprint_parts(load_task(person_task(tmp_path / "c", swapped)))) != fingerprint(base)
+
+
+def test_a_schema_file_referenced_by_the_schema_is_part_of_it(tmp_path):
+    from formtune.dataset.fingerprint import describe_changes, fingerprint_parts
+
+    task_file = person_task(tmp_path)
+    schema = json.loads((tmp_path / "person.schema.json").read_text())
+    schema["properties"]["email"] = {"$ref": "email.json"}
+    (tmp_path / "person.schema.json").write_text(json.dumps(schema))
+    (tmp_path / "email.json").write_text(json.dumps({"type": "string", "format": "email"}))
+    before = fingerprint_parts(load_task(task_file))
+    (tmp_path / "email.json").write_text(json.dumps({"type": "string", "format": "email", "maxLength": 80}))
+    assert describe_changes(before, fingerprint_parts(load_task(task_file))) == "schema changed"
+
+
+def test_the_manifest_reader_tells_missing_from_damaged(tmp_path):
+    from formtune.dataset.fingerprint import read_manifest
+
+    path = tmp_path / "dataset.json"
+    assert read_manifest(path) is None
+    path.write_text("{not json")
+    assert read_manifest(path) == {}
+    path.write_text("[1, 2]")
+    assert read_manifest(path) == {}
+    path.write_text('{"fingerprint": "ab"}')
+    assert read_manifest(path) == {"fingerprint": "ab"}
