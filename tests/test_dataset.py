@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from formtune.dataset import build_dataset, read_rows
-from formtune.errors import FormtuneError
+from formtune.dataset.store import numbered_rows
+from formtune.errors import FormtuneError, UsageError
 from formtune.plugins import build_registry
 from formtune.schema.compile import compile_schema, violations
 from formtune.task import load_task
@@ -138,7 +140,6 @@ def test_a_folder_lock_names_its_holder_and_is_released_on_exit(tmp_path):
     import socket
 
     from formtune.dataset.store import LOCK_FILE, FolderLock
-    from formtune.errors import UsageError
 
     # flock locks belong to an open file, so a second FolderLock conflicts even in this process.
     with FolderLock(tmp_path):
@@ -159,3 +160,103 @@ def test_a_folder_lock_names_its_holder_and_is_released_on_exit(tmp_path):
     with pytest.raises(UsageError, match=f"{tmp_path / 'missing'}: cannot create {LOCK_FILE}"):
         with FolderLock(tmp_path / "missing"):
             pass
+
+
+def test_the_rejection_log_writes_examples_then_tallies_and_counts_each_once(tmp_path, monkeypatch):
+    from collections import Counter
+
+    from formtune.dataset import rejections
+
+    monkeypatch.setattr(rejections, "LIMIT", 3)
+    monkeypatch.setattr(rejections, "TALLY_EVERY", 4)
+    path = tmp_path / "rejected.jsonl"
+    log = rejections.RejectionLog(path, [])
+    for index in range(3):  # the first LIMIT rejections, one line each
+        log.add("train", "a", index, "invalid")
+    log.add("train", "a", 3, "duplicate")
+    log.add("train", "a", 4, "invalid")
+    for index in range(4):  # another stream: the pending tally of "a" is written first; this one at 4
+        log.add("train", "b", index, "duplicate")
+    log.add("eval", "a", 7, "invalid")
+    log.flush()
+    log.flush()  # nothing pending: writes nothing
+    log.close()
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert entries == [
+        *({"split": "train", "source": "a", "index": i, "reason": "invalid"} for i in range(3)),
+        {"split": "train", "source": "a", "first": 3, "last": 4, "rejected": {"duplicate": 1, "invalid": 1}},
+        {"split": "train", "source": "b", "first": 0, "last": 3, "rejected": {"duplicate": 4}},
+        {"split": "eval", "source": "a", "first": 7, "last": 7, "rejected": {"invalid": 1}},
+    ]
+    assert log.counts == {"train": Counter(invalid=4, duplicate=5), "eval": Counter(invalid=1)}
+    assert log.total() == Counter(invalid=5, duplicate=5)
+
+    # Reopened on its file: the same counts, and each stream resumes after its last recorded candidate.
+    again = rejections.RejectionLog(path, entries)
+    assert again.counts == log.counts
+    assert [again.next_index(*stream) for stream in [("train", "a"), ("train", "b"), ("eval", "a"), ("eval", "b")]] \
+        == [5, 4, 8, 0]
+    again.add("train", "a", 5, "invalid")  # the LIMIT examples are already written: a tally
+    again.close()
+    assert json.loads(path.read_text().splitlines()[-1]) == \
+        {"split": "train", "source": "a", "first": 5, "last": 5, "rejected": {"invalid": 1}}
+
+    # A resume point of one stream drops only that stream's later entries.
+    assert rejections.trimmed(entries, "train", "a", 1) == [entries[0], entries[1], entries[4], entries[5]]
+    assert rejections.trimmed(entries, "train", "a", 4) == entries
+    assert rejections.trimmed(entries, "eval", "a", 6) == entries[:5]
+
+
+def test_a_torn_last_line_is_cut_and_its_line_number_given(tmp_path):
+    from formtune.dataset.store import cut_torn_tail
+
+    path = tmp_path / "train.jsonl"
+    assert cut_torn_tail(path) is None  # no file
+    path.write_bytes(b'{"a": 1}\n{"b": 2}\n')
+    assert cut_torn_tail(path) is None and path.read_bytes() == b'{"a": 1}\n{"b": 2}\n'
+    path.write_bytes(b'{"a": 1}\n{"b": 2}\n{"c": ')
+    assert cut_torn_tail(path) == 3 and path.read_bytes() == b'{"a": 1}\n{"b": 2}\n'
+    path.write_bytes(b'{"only": "torn')
+    assert cut_torn_tail(path) == 1 and path.read_bytes() == b""
+    # A torn row longer than the 64 KiB the tail is searched in per step, after more than the
+    # 1 MiB the lines are counted in per step.
+    rows = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * 500) for i in range(2500))
+    path.write_bytes(rows + b'{"big": "' + b"y" * 200_000)
+    assert cut_torn_tail(path) == 2501 and path.read_bytes() == rows
+
+
+def test_the_store_reader_and_writers(tmp_path):
+    from formtune.dataset.store import Appender, write_atomically, write_rows_atomically
+
+    path = tmp_path / "rows.jsonl"
+    assert read_rows(path) == []
+    write_rows_atomically(path, [{"a": "é"}, {"b": [1]}])
+    assert path.read_text(encoding="utf-8") == '{"a": "é"}\n{"b": [1]}\n'
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left
+    path.write_bytes(b'\n{"a": 1}\n  \n{"b": 2}\n')  # blank lines are skipped, numbers still count them
+    assert numbered_rows(path) == [(2, {"a": 1}), (4, {"b": 2})]
+    path.write_bytes(b'{"a": 1}\n{broken\n{"b": 2}\n')
+    with pytest.raises(UsageError) as err:
+        read_rows(path)
+    assert str(err.value).startswith(f"{path}:2: not a JSON row: ")  # not the last line: no hint
+    path.write_bytes(b'{"a": "\xe9"}\n')
+    with pytest.raises(UsageError, match=rf"^{re.escape(str(path))}:1: not UTF-8 text \(byte 8 of the line\)$"):
+        read_rows(path)
+    with pytest.raises(UsageError, match=r"rows.jsonl:1: a row must be a JSON object, not list$"):
+        path.write_text("[1]\n")
+        read_rows(path)
+
+    missing = tmp_path / "no" / "such" / "file.json"
+    with pytest.raises(FormtuneError) as err:
+        write_atomically(missing, "{}")
+    assert str(err.value) == (f"cannot write {missing}: No such file or directory; make room (disk space, file-size "
+                              "limit) and rerun the same command: the unfinished row is removed and the build continues")
+    full = Appender(Path("/dev/full"))  # every write fails as on a full disk
+    with pytest.raises(FormtuneError, match=r"^cannot write /dev/full: No space left on device; make room"):
+        full.write({"a": 1})
+    full.close()
+    path.write_text('{"a": 1}\n')
+    appender = Appender(path)  # appends, each row written whole
+    appender.write({"x": "y" * 100_000})
+    appender.close()
+    assert read_rows(path) == [{"a": 1}, {"x": "y" * 100_000}]
