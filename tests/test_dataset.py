@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -143,6 +144,7 @@ def test_a_folder_lock_names_its_holder_and_is_released_on_exit(tmp_path):
 
     # flock locks belong to an open file, so a second FolderLock conflicts even in this process.
     with FolderLock(tmp_path):
+        assert stat.S_IMODE((tmp_path / LOCK_FILE).stat().st_mode) == 0o644 & ~_umask()
         holder = json.loads((tmp_path / LOCK_FILE).read_text())
         assert holder == {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)}
         with pytest.raises(UsageError) as err:
@@ -175,9 +177,10 @@ def test_the_rejection_log_writes_examples_then_tallies_and_counts_each_once(tmp
         log.add("train", "a", index, "invalid")
     log.add("train", "a", 3, "duplicate")
     log.add("train", "a", 4, "invalid")
-    for index in range(4):  # another stream: the pending tally of "a" is written first; this one at 4
+    for index in range(5):  # another stream: the pending tally of "a" is written first; this one at 4
         log.add("train", "b", index, "duplicate")
     log.add("eval", "a", 7, "invalid")
+    log.add("eval", "b", 0, "invalid")
     log.flush()
     log.flush()  # nothing pending: writes nothing
     log.close()
@@ -186,25 +189,27 @@ def test_the_rejection_log_writes_examples_then_tallies_and_counts_each_once(tmp
         *({"split": "train", "source": "a", "index": i, "reason": "invalid"} for i in range(3)),
         {"split": "train", "source": "a", "first": 3, "last": 4, "rejected": {"duplicate": 1, "invalid": 1}},
         {"split": "train", "source": "b", "first": 0, "last": 3, "rejected": {"duplicate": 4}},
+        {"split": "train", "source": "b", "first": 4, "last": 4, "rejected": {"duplicate": 1}},
         {"split": "eval", "source": "a", "first": 7, "last": 7, "rejected": {"invalid": 1}},
+        {"split": "eval", "source": "b", "first": 0, "last": 0, "rejected": {"invalid": 1}},
     ]
-    assert log.counts == {"train": Counter(invalid=4, duplicate=5), "eval": Counter(invalid=1)}
-    assert log.total() == Counter(invalid=5, duplicate=5)
+    assert log.counts == {"train": Counter(invalid=4, duplicate=6), "eval": Counter(invalid=2)}
+    assert log.total() == Counter(invalid=6, duplicate=6)
 
     # Reopened on its file: the same counts, and each stream resumes after its last recorded candidate.
     again = rejections.RejectionLog(path, entries)
     assert again.counts == log.counts
-    assert [again.next_index(*stream) for stream in [("train", "a"), ("train", "b"), ("eval", "a"), ("eval", "b")]] \
-        == [5, 4, 8, 0]
+    assert [again.next_index(*stream) for stream in [("train", "a"), ("train", "b"), ("eval", "a"), ("eval", "b"),
+                                                     ("eval", "c")]] == [5, 5, 8, 1, 0]
     again.add("train", "a", 5, "invalid")  # the LIMIT examples are already written: a tally
     again.close()
     assert json.loads(path.read_text().splitlines()[-1]) == \
         {"split": "train", "source": "a", "first": 5, "last": 5, "rejected": {"invalid": 1}}
 
     # A resume point of one stream drops only that stream's later entries.
-    assert rejections.trimmed(entries, "train", "a", 1) == [entries[0], entries[1], entries[4], entries[5]]
+    assert rejections.trimmed(entries, "train", "a", 1) == [entries[0], entries[1], *entries[4:]]
     assert rejections.trimmed(entries, "train", "a", 4) == entries
-    assert rejections.trimmed(entries, "eval", "a", 6) == entries[:5]
+    assert rejections.trimmed(entries, "eval", "a", 6) == [*entries[:6], entries[7]]
 
 
 def test_a_torn_last_line_is_cut_and_its_line_number_given(tmp_path):
@@ -223,6 +228,8 @@ def test_a_torn_last_line_is_cut_and_its_line_number_given(tmp_path):
     rows = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * 500) for i in range(2500))
     path.write_bytes(rows + b'{"big": "' + b"y" * 200_000)
     assert cut_torn_tail(path) == 2501 and path.read_bytes() == rows
+    path.write_bytes(b"\n" + b"z" * (1 << 16))  # the only newline is the first byte, one step back
+    assert cut_torn_tail(path) == 2 and path.read_bytes() == b"\n"
 
 
 def test_the_store_reader_and_writers(tmp_path):
@@ -260,3 +267,17 @@ def test_the_store_reader_and_writers(tmp_path):
     appender.write({"x": "y" * 100_000})
     appender.close()
     assert read_rows(path) == [{"a": 1}, {"x": "y" * 100_000}]
+    fresh = tmp_path / "fresh.jsonl"
+    appender = Appender(fresh)
+    appender.write({"name": "Zoë"})
+    appender.close()
+    assert fresh.read_bytes() == '{"name": "Zoë"}\n'.encode()  # UTF-8 as it is, not \u escapes
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644 & ~_umask()
+    with pytest.raises(FormtuneError, match=rf"^cannot write {re.escape(str(missing))}: No such file or directory;"):
+        Appender(missing)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
