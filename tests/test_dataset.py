@@ -237,6 +237,9 @@ def test_the_store_reader_and_writers(tmp_path):
 
     path = tmp_path / "rows.jsonl"
     assert read_rows(path) == []
+    with pytest.raises(UsageError) as err:
+        read_rows(tmp_path)  # there, but not a file
+    assert str(err.value) == f"{tmp_path}: cannot read (Is a directory)"
     write_rows_atomically(path, [{"a": "é"}, {"b": [1]}])
     assert path.read_text(encoding="utf-8") == '{"a": "é"}\n{"b": [1]}\n'
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left
