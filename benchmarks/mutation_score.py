@@ -19,6 +19,8 @@ constants) and decorated functions; a function nested in another is mutated as p
 (``compute_loss`` inside ``_trainer_class``). mutmut switches a mutant on when its function is
 called, so a mutation in code that runs only at import never takes effect: each survivor is
 therefore applied to the source and the group's tests run once more on it ("killed on recheck").
+mutmut's timeouts are rechecked the same way, since a forkserver that dies reports every later
+mutant as timed out; a recheck that runs past five times the unmutated run counts as a hang (killed).
 Tests that run ``formtune`` in a subprocess import the unmutated package, so only in-process
 tests kill mutants.
 """
@@ -176,8 +178,17 @@ def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
         name, _, status = line.strip().rpartition(": ")
         if name and (not selected or any(fnmatch.fnmatch(name, p) for p in selected)):
             statuses[name] = status
+    # mutmut's timeouts are rechecked too: a forkserver that dies reports every later mutant as
+    # timed out (seen on the dataset store's fingerprint module). A recheck that runs past five
+    # times the unmutated run is a hang, which counts as killed.
+    limit = max(60.0, 5 * plain_run_seconds(folder, tests))
     for name, status in statuses.items():
-        if status not in KILLED and recheck(folder, name, tests):
+        if status in KILLED and status != "timeout":
+            continue
+        killed = recheck(folder, name, tests, limit)
+        if status == "timeout" and not killed:
+            statuses[name] = "survived (mutmut's timeout not confirmed)"
+        elif status != "timeout" and killed:
             statuses[name] = "killed on recheck"
     print(f"[{group.name}] {len(statuses)} mutants in {time.perf_counter() - began:.0f} s "
           f"(mutmut exit {done.returncode}; log: {log})", flush=True)
@@ -186,7 +197,15 @@ def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
     return statuses
 
 
-def recheck(folder: Path, name: str, tests: list[str]) -> bool:
+def plain_run_seconds(folder: Path, tests: list[str]) -> float:
+    """Seconds the group's tests take on the unmutated scratch copy."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=folder,
+                   env={**os.environ, "PYTHONPATH": str(folder / "src")}, capture_output=True)
+    return time.perf_counter() - began
+
+
+def recheck(folder: Path, name: str, tests: list[str], limit: float = 900) -> bool:
     """Apply one surviving mutant to the scratch source and run the group's tests on it plainly.
 
     mutmut switches mutants on at call time, so a mutation in code that only runs at import
@@ -200,7 +219,7 @@ def recheck(folder: Path, name: str, tests: list[str]) -> bool:
             return False
         env = {**os.environ, "PYTHONPATH": str(folder / "src")}
         done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-                              cwd=folder, env=env, capture_output=True, timeout=900)
+                              cwd=folder, env=env, capture_output=True, timeout=limit)
         return done.returncode in (1, 2)  # tests failed, or the mutant broke collection
     except subprocess.TimeoutExpired:
         return True
