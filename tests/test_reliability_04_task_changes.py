@@ -171,3 +171,13 @@ def test_the_manifest_reader_tells_missing_from_damaged(tmp_path):
     assert read_manifest(path) == {}
     path.write_text('{"fingerprint": "ab"}')
     assert read_manifest(path) == {"fingerprint": "ab"}
+
+
+def test_a_schema_with_a_lone_surrogate_escape_has_a_fingerprint(tmp_path):
+    from formtune.dataset.fingerprint import fingerprint, fingerprint_parts
+
+    task_file = person_task(tmp_path)
+    schema = json.loads((tmp_path / "person.schema.json").read_text())
+    schema["description"] = "broken text \ud800 from a JSON escape"  # legal JSON, not encodable UTF-8
+    (tmp_path / "person.schema.json").write_text(json.dumps(schema))
+    assert len(fingerprint(fingerprint_parts(load_task(task_file)))) == 16
