@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
+from pathlib import Path
 
 import pytest
 from reliability import PERSON_TASK, assert_one_error_line, invoke, person_task
@@ -181,3 +183,39 @@ def test_a_schema_with_a_lone_surrogate_escape_has_a_fingerprint(tmp_path):
     schema["description"] = "broken text \ud800 from a JSON escape"  # legal JSON, not encodable UTF-8
     (tmp_path / "person.schema.json").write_text(json.dumps(schema))
     assert len(fingerprint(fingerprint_parts(load_task(task_file)))) == 16
+
+
+def test_the_schema_part_is_its_content_not_its_key_order(tmp_path):
+    from formtune.dataset.fingerprint import fingerprint_parts
+
+    task_file = person_task(tmp_path)
+    before = fingerprint_parts(load_task(task_file))
+    schema = json.loads((tmp_path / "person.schema.json").read_text())
+    (tmp_path / "person.schema.json").write_text(json.dumps(dict(reversed(list(schema.items())))))
+    assert fingerprint_parts(load_task(task_file)) == before
+
+
+def test_a_local_plugin_file_is_named_by_its_content(tmp_path):
+    from formtune.dataset.fingerprint import describe_changes, fingerprint_parts
+    from formtune.plugins import build_registry
+
+    plugin = tmp_path / "acme.py"
+    plugin.write_text("from formtune import hookimpl\n"
+                      "class Check:\n    name = 'acme-check'\n    formats = ()\n"
+                      "    def validate(self, value, task):\n        return []\n"
+                      "@hookimpl\ndef register_validators(register):\n    register(Check())\n")
+    task_file = person_task(tmp_path, PERSON_TASK.replace("examples:", "validators: [json-schema, acme-check]\nexamples:"))
+    before = fingerprint_parts(load_task(task_file, build_registry([plugin])))
+    assert re.fullmatch(r"json-schema \(formtune [^)]+\), acme-check \(acme\.py sha256:[0-9a-f]{16}\)",
+                        before["validators"])
+    plugin.write_text(plugin.read_text() + "# a change\n")
+    after = fingerprint_parts(load_task(task_file, build_registry([plugin])))
+    assert describe_changes(before, after).startswith("validators json-schema (formtune ")
+
+
+def test_a_schema_that_is_not_json_data_is_fingerprinted_by_its_description():
+    from formtune.dataset.fingerprint import fingerprint_parts
+
+    task = load_task(Path(__file__).parents[1] / "examples" / "invoice-xml" / "task.yaml")
+    parts = fingerprint_parts(task)
+    assert parts["format"].startswith("xml (formtune ") and parts["schema"].startswith("sha256:")
