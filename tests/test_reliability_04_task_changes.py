@@ -219,3 +219,16 @@ def test_a_schema_that_is_not_json_data_is_fingerprinted_by_its_description():
     task = load_task(Path(__file__).parents[1] / "examples" / "invoice-xml" / "task.yaml")
     parts = fingerprint_parts(task)
     assert parts["format"].startswith("xml (formtune ") and parts["schema"].startswith("sha256:")
+
+
+def test_changed_phrases_and_sections_are_named(tmp_path):
+    from formtune.dataset.fingerprint import describe_changes, fingerprint_parts
+
+    def parts(folder, phrase, locale):
+        text = PERSON_TASK.replace("examples:", f"phrases:\n  age: {{'36': [{phrase}]}}\n"
+                                                f"jsonschema: {{sampler: {{locale: {locale}}}}}\nexamples:")
+        return fingerprint_parts(load_task(person_task(tmp_path / folder, text)))
+
+    base = parts("a", "thirty-six", "de_DE")
+    assert describe_changes(base, parts("b", "thirty six", "de_DE")) == "phrases changed"
+    assert describe_changes(base, parts("c", "thirty-six", "fr_FR")) == "section 'jsonschema' changed"
