@@ -232,3 +232,13 @@ def test_changed_phrases_and_sections_are_named(tmp_path):
     base = parts("a", "thirty-six", "de_DE")
     assert describe_changes(base, parts("b", "thirty six", "de_DE")) == "phrases changed"
     assert describe_changes(base, parts("c", "thirty-six", "fr_FR")) == "section 'jsonschema' changed"
+
+
+def test_changed_shares_of_layouts_and_absent_fields_are_named(tmp_path):
+    from formtune.dataset.fingerprint import describe_changes, fingerprint_parts
+
+    def parts(folder, layouts, absent):
+        text = PERSON_TASK.replace(DATA_BLOCK, DATA_BLOCK + f"  layouts: {layouts}\n  absent: {absent}\n")
+        return fingerprint_parts(load_task(person_task(tmp_path / folder, text)))
+
+    assert describe_changes(parts("a", 0.2, 0.3), parts("b", 0.25, 0.4)) == "data.layouts 0.2 → 0.25; data.absent 0.3 → 0.4"
