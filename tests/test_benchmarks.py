@@ -54,10 +54,10 @@ def test_a_run_is_benchmarked_base_and_tuned_with_its_task(echo, tmp_path):
     (run / "adapter").mkdir(parents=True)
     (run / "adapter" / "adapter_config.json").write_text("{}")
     write_run_info(run, TASK, None, "some-model")
-    out = benchmark_run("echo", echo, run=run, limit=3, batch_size=5, progress=False)
+    out, results = benchmark_run("echo", echo, run=run, limit=3, batch_size=5, progress=False)
     assert out == run / "benchmarks" / "echo-items.json"
     saved = json.loads(out.read_text())
-    assert saved["benchmark"] == "echo" and saved["model"] == "some-model"
+    assert saved["benchmark"] == "echo" and saved["model"] == "some-model" and saved["variants"] == results
     base, tuned = saved["variants"]["base"], saved["variants"]["tuned"]
     assert (base["score"], base["n"], base["errors"]) == (0.0, 3, {"untuned": 3})
     assert (tuned["score"], tuned["n"], tuned["errors"]) == (1.0, 3, {})
@@ -65,13 +65,13 @@ def test_a_run_is_benchmarked_base_and_tuned_with_its_task(echo, tmp_path):
     assert {a["adapter"] for a in tuned["answers"]} == {"adapter"}
     assert {(a["task"], a["model"], a["batch_size"]) for a in base["answers"] + tuned["answers"]} == \
         {("support-ticket", "some-model", 5)}
-    only = benchmark_run("echo", echo, run=run, variants=["tuned"], progress=False)
+    only, _ = benchmark_run("echo", echo, run=run, variants=["tuned"], progress=False)
     assert list(json.loads(only.read_text())["variants"]) == ["tuned"]
 
 
 def test_a_model_without_a_run_has_only_the_base_variant(echo, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    out = benchmark_run("echo", echo, model="m", progress=False)
+    out, _ = benchmark_run("echo", echo, model="m", progress=False)
     assert out.parent.parent.parent == Path("runs") and list(json.loads(out.read_text())["variants"]) == ["base"]
     assert json.loads(out.read_text())["variants"]["base"]["answers"][0]["task"] is None
     with pytest.raises(UsageError, match=r"unknown variant\(s\) \['tuned'\]; this run has: \['base'\]"):

@@ -16,10 +16,10 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary))
         return
-    right = round(summary["accuracy"] * summary["n"])
-    click.echo(f"accuracy {summary['accuracy']:.3f} ({right}/{summary['n']})")
-    for kind, count in summary["errors"].items():
-        click.echo(f"  {count:5d}  {kind.replace('_', ' ')}")
+    from formtune.report import score_lines
+
+    headline, *failures = score_lines(summary["accuracy"], summary["n"], summary["errors"])
+    click.echo("\n".join([f"accuracy {headline}", *failures]))
 
 
 def _dialect(name: str) -> Any:

@@ -262,17 +262,15 @@ def eval_command(run: Path | None, task_file: Path | None, model: str | None, ad
 
 def _benchmark(name: str, source: Path | None, **options: Any) -> None:
     """``formtune eval --benchmark``: each variant's score and its failures by class."""
+    from formtune.report import score_lines
     from formtune.runs import benchmark_run
 
     if source is None:
         raise UsageError("--benchmark needs --data: the benchmark's source (e.g. one BFCL category file)")
-    out = benchmark_run(name, source, **options)
-    results = json.loads(out.read_text(encoding="utf-8"))["variants"]
+    out, results = benchmark_run(name, source, **options)
     for variant, result in results.items():
-        right = round(result["score"] * result["n"])
-        click.echo(f"{variant:8s} {name} {result['score']:.3f} ({right}/{result['n']})")
-        for kind, count in result["errors"].items():
-            click.echo(f"  {count:5d}  {kind.replace('_', ' ')}")
+        headline, *failures = score_lines(result["score"], result["n"], result["errors"])
+        click.echo("\n".join([f"{variant:8s} {name} {headline}", *failures]))
     click.echo(f"answers: {out}")
 
 

@@ -172,6 +172,12 @@ def _without_shared_prefix(names: list[str]) -> list[str]:
     return [n[cut:] for n in names] if all(len(n) > cut for n in names) else names
 
 
+def score_lines(score: float, n: int, errors: dict[str, int]) -> list[str]:
+    """A suite's score as ``0.310 (31/100)``, then each failure class with its count, one a line."""
+    return [f"{score:.3f} ({round(score * n)}/{n})",
+            *(f"  {count:5d}  {kind.replace('_', ' ')}" for kind, count in errors.items())]
+
+
 def print_table(run: Path) -> None:
     """The metrics of every variant as a rich table."""
     from rich.console import Console

@@ -193,10 +193,12 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
 
 def benchmark_run(name: str, source: Path, *, run: Path | None = None, task_file: Path | None = None,
                   model: str | None = None, adapter: Path | None = None, variants: list[str] | None = None,
-                  limit: int | None = None, batch_size: int = 16, progress: bool = True) -> Path:
+                  limit: int | None = None, batch_size: int = 16,
+                  progress: bool = True) -> tuple[Path, dict[str, dict[str, Any]]]:
     """Run a plugin's benchmark (``formtune eval --benchmark``) on the base model and, when there is
-    an adapter, the tuned one; returns the JSON file the results were written to, inside ``run``
-    (``<run>/benchmarks/<name>-<source stem>.json``) or a new folder under ``runs/``."""
+    an adapter, the tuned one. Returns the JSON file the results were written to, inside ``run``
+    (``<run>/benchmarks/<name>-<source stem>.json``) or a new folder under ``runs/``, and the results
+    by variant."""
     from formtune.plugins import get_registry
 
     try:
@@ -223,4 +225,4 @@ def benchmark_run(name: str, source: Path, *, run: Path | None = None, task_file
     out.write_text(json.dumps({"benchmark": name, "source": str(source), "model": model,
                                "adapter": str(adapter) if adapter else None, "variants": results},
                               indent=1, ensure_ascii=False), encoding="utf-8")
-    return out
+    return out, results
