@@ -181,10 +181,12 @@ def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
     # mutmut's timeouts are rechecked too: a forkserver that dies reports every later mutant as
     # timed out (seen on the dataset store's fingerprint module). A recheck that runs past five
     # times the unmutated run is a hang, which counts as killed.
-    limit = max(60.0, 5 * plain_run_seconds(folder, tests))
-    for name, status in statuses.items():
-        if status in KILLED and status != "timeout":
-            continue
+    doubtful = {name: status for name, status in statuses.items() if status not in KILLED or status == "timeout"}
+    if doubtful:
+        began_plain = time.perf_counter()
+        run_tests(folder, tests, timeout=None)
+        limit = max(60.0, 5 * (time.perf_counter() - began_plain))
+    for name, status in doubtful.items():
         killed = recheck(folder, name, tests, limit)
         if status == "timeout" and not killed:
             statuses[name] = "survived (mutmut's timeout not confirmed)"
@@ -197,12 +199,11 @@ def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
     return statuses
 
 
-def plain_run_seconds(folder: Path, tests: list[str]) -> float:
-    """Seconds the group's tests take on the unmutated scratch copy."""
-    began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=folder,
-                   env={**os.environ, "PYTHONPATH": str(folder / "src")}, capture_output=True)
-    return time.perf_counter() - began
+def run_tests(folder: Path, tests: list[str], timeout: float | None) -> int:
+    """Run the group's tests plainly (no mutmut) on the scratch source; pytest's exit code."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=folder,
+                          env={**os.environ, "PYTHONPATH": str(folder / "src")}, capture_output=True,
+                          timeout=timeout).returncode
 
 
 def recheck(folder: Path, name: str, tests: list[str], limit: float = 900) -> bool:
@@ -217,10 +218,7 @@ def recheck(folder: Path, name: str, tests: list[str], limit: float = 900) -> bo
     try:
         if subprocess.run([str(MUTMUT), "apply", name], cwd=folder, capture_output=True).returncode:
             return False
-        env = {**os.environ, "PYTHONPATH": str(folder / "src")}
-        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-                              cwd=folder, env=env, capture_output=True, timeout=limit)
-        return done.returncode in (1, 2)  # tests failed, or the mutant broke collection
+        return run_tests(folder, tests, timeout=limit) in (1, 2)  # tests failed, or the mutant broke collection
     except subprocess.TimeoutExpired:
         return True
     finally:
