@@ -234,8 +234,8 @@ def train_command(task_file: Path, model: str | None, data: Path | None, out: Pa
               help="Only these variants (base, base+constrained, tuned, tuned+constrained).")
 @click.option("--limit", type=int, help="Only the first N examples.")
 @click.option("--batch-size", default=16, show_default=True)
-@click.option("--benchmark", help="Run a public test suite instead (see `formtune plugins`); --data names its "
-              "source, e.g. --benchmark bfcl --data BFCL_v4_simple_python.json.")
+@click.option("--benchmark", help="Run a public test suite that a plugin contributes instead (`formtune plugins` "
+              "lists them); --data names the suite's source file.")
 def eval_command(run: Path | None, task_file: Path | None, model: str | None, adapter: Path | None,
                  data_file: Path | None, variants: tuple[str, ...], limit: int | None, batch_size: int,
                  benchmark: str | None) -> None:
@@ -266,7 +266,7 @@ def _benchmark(name: str, source: Path | None, **options: Any) -> None:
     from formtune.runs import benchmark_run
 
     if source is None:
-        raise UsageError("--benchmark needs --data: the benchmark's source (e.g. one BFCL category file)")
+        raise UsageError("--benchmark needs --data: the benchmark's source file (its plugin says which)")
     out, results = benchmark_run(name, source, **options)
     for variant, result in results.items():
         headline, *failures = score_lines(result["score"], result["n"], result["errors"])

@@ -435,8 +435,9 @@ class BenchmarkResult:
 class Benchmark(Protocol):
     """A public test suite that any model can be run on: ``formtune eval --benchmark NAME --data SOURCE``.
 
-    The benchmark reads its own source (one category file of BFCL, say), prompts the model as the
-    suite expects and scores it the suite's way, so that its score compares with published ones.
+    The benchmark reads its own source (one category file of a public suite, say), prompts the
+    model as the suite expects and scores it the suite's way, so that its score compares with
+    published ones.
     It loads the model itself (:func:`formtune.train.load_tuned`) because a suite may need its own
     decoding. ``task`` is the task of the run being evaluated, or None: a tuned model should be
     prompted as it was trained. ``adapter`` is None for the untuned (base) model.

@@ -248,7 +248,7 @@ def register_benchmarks(register: Callable[[Benchmark], None]) -> None:
 
         @hookimpl
         def register_benchmarks(register):
-            register(BfclBenchmark())
+            register(AcmeSuite())
     """
 
 
