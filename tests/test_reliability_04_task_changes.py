@@ -242,3 +242,33 @@ def test_changed_shares_of_layouts_and_absent_fields_are_named(tmp_path):
         return fingerprint_parts(load_task(person_task(tmp_path / folder, text)))
 
     assert describe_changes(parts("a", 0.2, 0.3), parts("b", 0.25, 0.4)) == "data.layouts 0.2 → 0.25; data.absent 0.3 → 0.4"
+
+
+def test_reordered_keys_in_the_task_file_leave_the_fingerprint_alone(tmp_path):
+    """Key order carries no meaning in YAML maps: reordering the examples' outputs, the phrases and
+    a plugin's section must not invalidate a dataset (nor does the order the parts are listed in)."""
+    from formtune.dataset.fingerprint import fingerprint, fingerprint_parts
+
+    def task_text(output, phrases, section):
+        return PERSON_TASK.replace(EXAMPLE, f"output: {output}").replace(
+            "examples:", f"phrases: {phrases}\njsonschema: {section}\nexamples:")
+
+    before = fingerprint_parts(load_task(person_task(tmp_path / "a", task_text(
+        "{name: Ada Lovelace, email: ada@example.org, age: 36}",
+        "{age: {'36': [thirty-six]}, name: {Ada: [Ada L.]}}",
+        "{sampler: {locale: de_DE, fields: {name: name}}}"))))
+    after = fingerprint_parts(load_task(person_task(tmp_path / "b", task_text(
+        "{age: 36, email: ada@example.org, name: Ada Lovelace}",
+        "{name: {Ada: [Ada L.]}, age: {'36': [thirty-six]}}",
+        "{sampler: {fields: {name: name}, locale: de_DE}}"))))
+    assert after == before
+    assert fingerprint(dict(reversed(list(before.items())))) == fingerprint(before)
+
+
+def test_a_task_without_templates_names_none(tmp_path):
+    from formtune.dataset.fingerprint import fingerprint_parts
+
+    text = PERSON_TASK[:PERSON_TASK.index("templates:")] + PERSON_TASK[PERSON_TASK.index("examples:"):]
+    parts = fingerprint_parts(load_task(person_task(tmp_path, text.replace("  holdout_templates: [card]\n", ""))))
+    assert parts["templates"] == "none" and parts["data.holdout_templates"] == "none"
+    assert not any(key.startswith("template ") for key in parts)
