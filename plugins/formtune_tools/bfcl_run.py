@@ -96,6 +96,11 @@ def run(path: Path, dialect: Any, *, model: str | None = None, adapter: Path | N
     return rows
 
 
+def summarize_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`~formtune_tools.scoring.summarize` over the rows :func:`run` returns."""
+    return summarize([Outcome(r["correct"], r["error"]) for r in rows])
+
+
 def write_answers(rows: list[dict[str, Any]], path: Path) -> None:
     """The answers as ``formtune score-calls`` reads them (one ``{"id", "calls", "text"}`` per line)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,5 +125,5 @@ class BfclBenchmark:
         rows = run(source, get_registry().get("dialects", dialect), model=model, adapter=adapter,
                    instructions=instructions, listing=listing, rules=adapter is None, limit=limit,
                    batch_size=batch_size, progress=progress)
-        summary = summarize([Outcome(r["correct"], r["error"]) for r in rows])
+        summary = summarize_rows(rows)
         return BenchmarkResult(summary["accuracy"], summary["n"], summary["errors"], rows)

@@ -87,8 +87,7 @@ def add_commands(cli: click.Group) -> None:
         """Run a model on a BFCL question file and print BFCL-comparable accuracy (AST categories,
         irrelevance). QUESTIONS is e.g. ../shared/corpora/bfcl/data/BFCL_v4_simple_python.json."""
         from formtune.task import load_task
-        from formtune_tools.bfcl_run import prompt_settings, run, write_answers
-        from formtune_tools.scoring import Outcome, summarize
+        from formtune_tools.bfcl_run import prompt_settings, run, summarize_rows, write_answers
 
         instructions, listing, dialect = prompt_settings(load_task(task_file) if task_file else None, dialect)
         rows = run(questions, _dialect(dialect), model=model, adapter=adapter, instructions=instructions,
@@ -97,7 +96,7 @@ def add_commands(cli: click.Group) -> None:
                    progress=not as_json)
         if answers_out is not None:
             write_answers(rows, answers_out)
-        _print_summary(summarize([Outcome(r["correct"], r["error"]) for r in rows]), as_json)
+        _print_summary(summarize_rows(rows), as_json)
 
     @cli.command("score-calls")
     @click.option("--bfcl", "questions", required=True, type=click.Path(path_type=Path),
