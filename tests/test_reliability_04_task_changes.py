@@ -272,3 +272,25 @@ def test_a_task_without_templates_names_none(tmp_path):
     parts = fingerprint_parts(load_task(person_task(tmp_path, text.replace("  holdout_templates: [card]\n", ""))))
     assert parts["templates"] == "none" and parts["data.holdout_templates"] == "none"
     assert not any(key.startswith("template ") for key in parts)
+
+
+def test_lists_in_the_fingerprint_read_as_lists(tmp_path):
+    """Several held-out templates and augmenters are named one by one, so a change says which."""
+    from formtune.dataset.fingerprint import fingerprint_parts
+
+    text = PERSON_TASK.replace("examples:", "  - {name: note, text: 'Note: {{ output.name }} <{{ output.email }}>'}\nexamples:") \
+        .replace("holdout_templates: [card]", "holdout_templates: [card, note]\n  augment: {typos: 0.1, casing: 0.2}")
+    parts = fingerprint_parts(load_task(person_task(tmp_path, text)))
+    assert parts["templates"] == "intro, card, note" and parts["data.holdout_templates"] == "card, note"
+    assert re.fullmatch(r"typos \(formtune [^)]+\): 0\.1, casing \(formtune [^)]+\): 0\.2", parts["data.augment"])
+
+
+def test_an_example_with_a_yaml_date_has_a_fingerprint(tmp_path):
+    """YAML reads an unquoted date as a date object, which JSON cannot hold as such."""
+    from formtune.dataset.fingerprint import describe_changes, fingerprint_parts
+
+    def parts(folder, born):
+        text = PERSON_TASK.replace(EXAMPLE, EXAMPLE.replace("age: 36", f"age: 36, born: {born}"))
+        return fingerprint_parts(load_task(person_task(tmp_path / folder, text)))
+
+    assert describe_changes(parts("a", "1815-12-10"), parts("b", "1815-12-11")) == "examples changed"
