@@ -294,3 +294,10 @@ def test_an_example_with_a_yaml_date_has_a_fingerprint(tmp_path):
         return fingerprint_parts(load_task(person_task(tmp_path / folder, text)))
 
     assert describe_changes(parts("a", "1815-12-10"), parts("b", "1815-12-11")) == "examples changed"
+
+
+def test_a_plugin_section_holding_yaml_dates_has_a_fingerprint():
+    from formtune.dataset.fingerprint import fingerprint_parts
+
+    task = load_task(Path(__file__).parents[1] / "examples" / "refund-rules" / "task.yaml")  # facts bounded by dates
+    assert fingerprint_parts(task)["section 'rules'"].startswith("sha256:")
