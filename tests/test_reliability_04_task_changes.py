@@ -301,3 +301,18 @@ def test_a_plugin_section_holding_yaml_dates_has_a_fingerprint():
 
     task = load_task(Path(__file__).parents[1] / "examples" / "refund-rules" / "task.yaml")  # facts bounded by dates
     assert fingerprint_parts(task)["section 'rules'"].startswith("sha256:")
+
+
+def test_a_local_plugin_file_in_another_encoding_has_a_fingerprint(tmp_path):
+    """Python imports a file that declares its encoding; its fingerprint must not need UTF-8."""
+    from formtune.dataset.fingerprint import fingerprint_parts
+    from formtune.plugins import build_registry
+
+    plugin = tmp_path / "acme.py"
+    plugin.write_bytes("# -*- coding: latin-1 -*-\n# caf\xe9\n".encode("latin-1") +
+                       b"from formtune import hookimpl\nclass Check:\n    name = 'acme-check'\n    formats = ()\n"
+                       b"    def validate(self, value, task):\n        return []\n"
+                       b"@hookimpl\ndef register_validators(register):\n    register(Check())\n")
+    task_file = person_task(tmp_path, PERSON_TASK.replace("examples:", "validators: [json-schema, acme-check]\nexamples:"))
+    parts = fingerprint_parts(load_task(task_file, build_registry([plugin])))
+    assert re.search(r"acme-check \(acme\.py sha256:[0-9a-f]{16}\)$", parts["validators"])
