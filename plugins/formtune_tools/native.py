@@ -1,6 +1,6 @@
 """The ``native`` dialect: the model's own chat template lists the tools and writes the calls.
 
-Templates of tool-calling families (Qwen2.5, Hermes, Llama 3.1, Mistral, SmolLM3 …) take the tools
+Templates of tool-calling families (Qwen2.5, Qwen3, Hermes, Llama 3.x, Mistral-Nemo, Granite 4 …) take the tools
 a conversation offers (``tools=``, TRL's ``tools`` column) and write an assistant turn's
 ``tool_calls`` in their own syntax. With this dialect formtune hands both to the template instead
 of writing them as text:
@@ -84,7 +84,8 @@ class TemplateSyntax:
     calls through it: the text before the calls, between two calls and after them, and the keys
     under which each call object holds the tool's name and its arguments (an object, or an object
     written as a JSON string). Covers templates that write each call as a JSON object, which is
-    what the tool-calling templates of Qwen, Hermes, Llama 3.1, Mistral and SmolLM3 do."""
+    what the tool-calling templates of Qwen2.5 and Qwen3, Hermes, Llama 3.x, Mistral-Nemo and
+    Granite 4 do; ``benchmarks/native_templates.py`` checks real templates and names the others."""
 
     def __init__(self, tokenizer: Any, where: object = "the model") -> None:
         from formtune.models import require_tool_template
