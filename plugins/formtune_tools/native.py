@@ -1,8 +1,8 @@
 """The ``native`` dialect: the model's own chat template lists the tools and writes the calls.
 
-Templates of tool-calling families (Qwen2.5, Qwen3, Hermes, Llama 3.x, Mistral-Nemo, Granite 4 …) take the tools
-a conversation offers (``tools=``, TRL's ``tools`` column) and write an assistant turn's
-``tool_calls`` in their own syntax. With this dialect formtune hands both to the template instead
+Templates of tool-calling families (Qwen2.5, Qwen3, Hermes, Llama 3.x, Mistral-Nemo, Granite 4 …)
+take the tools a conversation offers (``tools=``, TRL's ``tools`` column) and write an assistant
+turn's ``tool_calls`` in their own syntax. With this dialect formtune hands both to the template instead
 of writing them as text:
 
 - the dataset stores a turn's calls independently of any model, as a JSON list (the ``json-list``
