@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from formtune.errors import ModelError
 from formtune_tools.dialect import MAX_CALL_TEXT, checked_call, strict_json
@@ -34,7 +34,11 @@ _PROBE_CALLS = [{"name": _PROBE_NAME, "arguments": {"n": 1}}, {"name": _PROBE_NA
 _PROBE_TOOL = {"name": _PROBE_NAME, "description": "A probe.",
                "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}}
 _PROBE_ANSWER = "formtune_plain_answer"
-_SPACE = re.compile(r"\s*")
+#: The ids :func:`tool_calls` gives the probe calls, where a template copies them into its markup.
+_PROBE_ID = re.compile(r"call\d{5}")
+#: A tool's name written before its arguments object: the characters tool names may have
+#: (:data:`formtune_tools.toolset.NAME`).
+_NAME = r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)"
 
 
 class NativeDialect(JsonListDialect):
@@ -81,11 +85,13 @@ def call_id(index: int) -> str:
 
 class TemplateSyntax:
     """How one chat template writes an assistant turn's tool calls, learned by rendering probe
-    calls through it: the text before the calls, between two calls and after them, and the keys
-    under which each call object holds the tool's name and its arguments (an object, or an object
-    written as a JSON string). Covers templates that write each call as a JSON object, which is
-    what the tool-calling templates of Qwen2.5 and Qwen3, Hermes, Llama 3.x, Mistral-Nemo and
-    Granite 4 do; ``benchmarks/native_templates.py`` checks real templates and names the others."""
+    calls through it: the text before the calls, between two calls and after them, and how each
+    call is written: either as a JSON object holding the tool's name and its arguments (an object,
+    or an object written as a JSON string) under keys learned from the template, as the
+    tool-calling templates of Qwen2.5 and Qwen3, Hermes, Llama 3.x, Mistral-Nemo and Granite 4 do;
+    or as the tool's name, some markup and the arguments object, as Mistral-Small 3.x, Devstral
+    and Ministral 3 do (``[TOOL_CALLS]name[ARGS]{…}``). ``benchmarks/native_templates.py`` checks
+    real templates and names the others."""
 
     def __init__(self, tokenizer: Any, where: object = "the model") -> None:
         from formtune.models import require_tool_template
@@ -100,16 +106,35 @@ class TemplateSyntax:
             two: str | None = self._turn(_PROBE_CALLS)
         except ModelError:  # Llama 3.1's template refuses two calls in one turn
             two = None
-        found_one, found_two = _probe_objects(one), _probe_objects(two or "")
+        found_one, found_two = _probe_calls(one), _probe_calls(two or "")
         if len(found_one) != 1 or two is not None and len(found_two) != 2:
-            raise ModelError(f"cannot learn how the chat template of {where} writes tool calls (it does not write "
-                             "each call as a JSON object); pick a text dialect (tools.dialect: hermes, json-list or "
-                             "python)")
-        start, end, self.name_key, self.arguments_key = found_one[0]
-        self.opens_with = one[:start].strip()  # "" when a turn is bare JSON
-        self.opening, self.closing = _loose(one[:start]), _loose(one[end:])
+            raise self._cannot_learn()
+        first = found_one[0]
+        #: The keys of a call object; None when the template writes the name before the arguments.
+        self.name_key, self.arguments_key = first.name_key, first.arguments_key
+        self.opens_with = one[:first.start].strip()  # "" when a turn is bare JSON
+        self.opening, self.closing = _loose(one[:first.start]), _loose(one[first.end:])
+        #: Where a call starts: at its JSON object, or at its tool's name (group ``name``) and the
+        #: markup between the name and the arguments object.
+        self.head = re.compile(r"\s*" + ("" if first.naming is None else _NAME + _loose(first.naming).pattern)
+                               + r"(?=\{)")
         #: What separates two calls; None when the template writes one call per turn.
-        self.between = _loose(two[found_two[0][1]:found_two[1][0]]) if two is not None else None
+        self.between = _loose(two[found_two[0].end:found_two[1].start]) if two is not None else None
+        # What the probes learned from must read back: a template that writes each call of a turn
+        # differently (Kimi-K2's numbers them) is not one this reader knows.
+        if not self._reads_back(one, _PROBE_CALLS[:1]) or two is not None and not self._reads_back(two, _PROBE_CALLS):
+            raise self._cannot_learn()
+
+    def _cannot_learn(self) -> ModelError:
+        return ModelError(f"cannot learn how the chat template of {self._where} writes tool calls (it writes each "
+                          "call neither as a JSON object nor as a name before a JSON object of arguments); pick a "
+                          "text dialect (tools.dialect: hermes, json-list or python)")
+
+    def _reads_back(self, text: str, calls: list[Call]) -> bool:
+        try:
+            return self.read(text) == calls
+        except ValueError:
+            return False
 
     def _turn(self, calls: list[Call]) -> str:
         """The text the template writes for an assistant turn of ``calls``, without the end of turn."""
@@ -144,22 +169,27 @@ class TemplateSyntax:
         decoder = json.JSONDecoder()
         while True:
             where = f"call {len(calls) + 1}"
-            position = _SPACE.match(text, position).end()
+            head = self.head.match(text, position)
+            if head is None:
+                raise ValueError(f"{where}: no call at character {position}: {text[position:position + 30]!r}")
+            position = head.end()
             try:
                 _, end = decoder.raw_decode(text, position)
             except (ValueError, RecursionError):  # RecursionError: nested too deeply to be a call
                 raise ValueError(f"{where}: no JSON object at character {position}: "
                                  f"{text[position:position + 30]!r}") from None
-            calls.append(self._call(strict_json(text[position:end], where), where))
+            calls.append(self._call(strict_json(text[position:end], where), head.groupdict().get("name"), where))
             closed = self.closing.fullmatch(text, end)
             if closed is not None:
                 return calls
             following = None if self.between is None else self.between.match(text, end)
-            if following is None or not text[following.end():].startswith("{"):
+            if following is None or self.head.match(text, following.end()) is None:
                 raise ValueError(f"unexpected text after {where}: {text[end:end + 30]!r}")
             position = following.end()
 
-    def _call(self, obj: Any, where: str) -> Call:
+    def _call(self, obj: Any, name: str | None, where: str) -> Call:
+        if name is not None:  # the name stood before the object, which holds the arguments
+            return checked_call({"name": name, "arguments": obj}, where)
         if not isinstance(obj, dict) or self.name_key not in obj or self.arguments_key not in obj:
             raise ValueError(f"{where}: a call is an object with the keys {self.name_key!r} and {self.arguments_key!r}")
         arguments = obj[self.arguments_key]
@@ -168,8 +198,20 @@ class TemplateSyntax:
         return checked_call({"name": obj[self.name_key], "arguments": arguments}, where)
 
 
-def _probe_objects(text: str) -> list[tuple[int, int, str, str]]:
-    """``(start, end, name key, arguments key)`` of each probe call object in ``text``, in order."""
+class _Probe(NamedTuple):
+    """A probe call found in a rendered turn: where it starts (its object, or its tool's name) and
+    ends, and the keys of its call object or else the text between its name and its arguments."""
+
+    start: int
+    end: int
+    name_key: str | None
+    arguments_key: str | None
+    naming: str | None
+
+
+def _probe_calls(text: str) -> list[_Probe]:
+    """Each probe call in ``text``, in order: a call object, or an arguments object with the
+    probe's name before it (and after the call before)."""
     decoder, found, position = json.JSONDecoder(), [], 0
     while (start := text.find("{", position)) != -1:
         try:
@@ -178,10 +220,14 @@ def _probe_objects(text: str) -> list[tuple[int, int, str, str]]:
             position = start + 1
             continue
         keys = _call_keys(obj)
-        if keys is None:
+        named = text.rfind(_PROBE_NAME, found[-1].end if found else 0, start)
+        if keys is not None:
+            found.append(_Probe(start, end, *keys, None))
+        elif obj in [c["arguments"] for c in _PROBE_CALLS] and named != -1:
+            found.append(_Probe(named, end, None, None, text[named + len(_PROBE_NAME):start]))
+        else:
             position = start + 1  # a wrapper object: the call may be inside it
             continue
-        found.append((start, end, *keys))
         position = end
     return found
 
@@ -206,5 +252,8 @@ def _as_object(value: Any) -> Any:
 def _loose(piece: str) -> re.Pattern[str]:
     """``piece`` as a pattern that takes any run of whitespace (or none) around and between its
     characters: models vary the line breaks a template writes (``</tool_call>\\n<tool_call>`` or
-    ``</tool_call><tool_call>``), and the pieces are short markup that stays unambiguous."""
-    return re.compile(r"\s*" + "".join(re.escape(c) + r"\s*" for c in piece if not c.isspace()))
+    ``</tool_call><tool_call>``), and the pieces are short markup that stays unambiguous. A probe
+    call's id in ``piece`` (Mistral-Small's ``[CALL_ID]call00001[ARGS]``) stands for any id: a
+    model makes up its own."""
+    parts = ("".join(re.escape(c) + r"\s*" for c in part if not c.isspace()) for part in _PROBE_ID.split(piece))
+    return re.compile(r"\s*" + r"[\w-]+\s*".join(parts))
