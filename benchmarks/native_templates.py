@@ -22,6 +22,7 @@ Only tokenization-free rendering runs: no model weights are loaded.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,15 @@ def assistant_turn(tokenizer: Any, calls: list[dict[str, Any]]) -> str:
     return turn[:len(turn) - len(end)] if end and turn.endswith(end) else turn
 
 
+def _written(tokenizer: Any, calls: list[dict[str, Any]]) -> str:
+    """The start of what the template writes for ``calls``, or why it writes nothing."""
+    try:
+        text = assistant_turn(tokenizer, calls).strip()
+    except Exception as exc:  # noqa: BLE001 - the template's own error is the answer
+        return f"({type(exc).__name__}: {exc})"
+    return repr(text[:110]) if text else "(nothing: it drops tool_calls)"
+
+
 def check(tokenizer: Any, name: str) -> tuple[bool, bool, int, int, str]:
     """``(tool-capable, syntax learnt, round trips passed, round trips tried, first problem)``."""
     from formtune.models import require_tool_template
@@ -64,8 +74,11 @@ def check(tokenizer: Any, name: str) -> tuple[bool, bool, int, int, str]:
         require_tool_template(tokenizer, name)
         capable = True
         syntax = TemplateSyntax(tokenizer, where=name)
-    except ModelError as exc:  # the message names the template; the table already does
-        return capable, False, 0, 0, str(exc).replace(f" of {name}", "")
+    except ModelError as exc:  # the cause, without the template's name and the advice that follow it
+        problem = re.split(r"; |, so ", str(exc).replace(f" of {name}", ""))[0]
+        if problem.startswith("cannot learn"):  # show what the template writes instead
+            problem = f"cannot learn the syntax of {_written(tokenizer, CASES[1])}"
+        return capable, False, 0, 0, problem
     passed, tried, problem = 0, 0, ""
     for calls in CASES:
         if syntax.between is None and len(calls) > 1:

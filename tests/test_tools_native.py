@@ -1,11 +1,12 @@
 """The ``native`` dialect: the model's own chat template lists the tools and writes the calls.
 
-Three small templates written in the manner of real families stand in for them (Qwen/Hermes
+Four small templates written in the manner of real families stand in for them (Qwen/Hermes
 ``<tool_call>`` blocks; Llama 3.1 bare JSON with ``parameters`` and one call per turn; Mistral's
-``[TOOL_CALLS]`` list with nine-character ids). What a template writes for some calls must read
-back as those calls (property-tested); plain answers are no calls; broken calls are errors; a
-template without tool support is refused with a clear message; and the whole loop (dataset,
-training through TRL's ``tools`` column, evaluation) runs on a tiny model."""
+``[TOOL_CALLS]`` list with nine-character ids; Mistral-Small 3.x's name and id before each
+arguments object, ``[TOOL_CALLS]name[CALL_ID]id[ARGS]{…}``). What a template writes for some calls
+must read back as those calls (property-tested); plain answers are no calls; broken calls are
+errors; a template without tool support is refused with a clear message; and the whole loop
+(dataset, training through TRL's ``tools`` column, evaluation) runs on a tiny model."""
 
 from __future__ import annotations
 
@@ -87,8 +88,19 @@ MISTRAL_LIKE = """
 {%- elif message.role == 'assistant' %}{{ message.content }}</s>
 {%- endif %}{% endfor %}"""
 
+MISTRAL_SMALL_LIKE = """
+{%- if tools %}[AVAILABLE_TOOLS]{{ tools | tojson }}[/AVAILABLE_TOOLS]{% endif %}
+{%- for message in messages %}
+{%- if message.role == 'user' %}{{ '[INST]' + message.content + '[/INST]' }}
+{%- elif message.tool_calls is defined %}{% for call in message.tool_calls %}
+{{- '[TOOL_CALLS]' + call.function.name + '[CALL_ID]' + call.id + '[ARGS]' + call.function.arguments | tojson }}
+{%- endfor %}</s>
+{%- elif message.role == 'assistant' %}{{ message.content }}</s>
+{%- endif %}{% endfor %}"""
+
 TEMPLATES = {"qwen": (QWEN_LIKE, "<|im_end|>\n", 3), "llama": (LLAMA_LIKE, "<|end|>\n", 1),
-             "mistral": (MISTRAL_LIKE, "</s>", 3)}  # template, end of turn, most calls in a turn
+             "mistral": (MISTRAL_LIKE, "</s>", 3),
+             "mistral-small": (MISTRAL_SMALL_LIKE, "</s>", 3)}  # template, end of turn, most calls in a turn
 TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "d", "parameters": {"type": "object"}}}]
 
 
@@ -164,6 +176,22 @@ def test_the_learned_syntax_of_each_family(tokenizers):
     assert qwen.read(two) == [{"name": "a", "arguments": {}}, {"name": "b", "arguments": {}}]
     with pytest.raises(ValueError, match="after call 1"):
         llama.read('{"name": "a", "parameters": {}} {"name": "b", "parameters": {}}')
+
+
+def test_a_name_before_the_arguments_and_the_models_own_call_ids(tokenizers, tiny_model):
+    small = TemplateSyntax(tokenizers["mistral-small"])
+    assert (small.opens_with, small.name_key, small.arguments_key) == ("[TOOL_CALLS]", None, None)
+    made_up = '[TOOL_CALLS]a.b[CALL_ID]Xy12Zq9Wp[ARGS]{"x": [1]}\n[TOOL_CALLS]c[CALL_ID]k3J9aa01Q[ARGS]{}'
+    assert small.read(made_up) == [{"name": "a.b", "arguments": {"x": [1]}}, {"name": "c", "arguments": {}}]
+    for broken in ['[TOOL_CALLS]a[ARGS]{}', '[TOOL_CALLS][CALL_ID]Xy12Zq9Wp[ARGS]{}', '[TOOL_CALLS]a[CALL_ID]x[ARGS][]']:
+        with pytest.raises(ValueError):
+            small.read(broken)
+    from transformers import AutoTokenizer
+
+    numbered = AutoTokenizer.from_pretrained(tiny_model)  # each call written apart: not learnable, not misread
+    numbered.chat_template = MISTRAL_SMALL_LIKE.replace("'[CALL_ID]' + call.id", "':' + loop.index0 | string")
+    with pytest.raises(ModelError, match="cannot learn"):
+        TemplateSyntax(numbered)
 
 
 def test_a_template_without_tool_support_is_refused_by_name(tiny_model, tmp_path):

@@ -1,9 +1,9 @@
 """The ``native`` dialect: the model's own chat template lists the tools and writes the calls.
 
-Templates of tool-calling families (Qwen2.5, Qwen3, Hermes, Llama 3.x, Mistral-Nemo, Granite 4 …)
-take the tools a conversation offers (``tools=``, TRL's ``tools`` column) and write an assistant
-turn's ``tool_calls`` in their own syntax. With this dialect formtune hands both to the template instead
-of writing them as text:
+Templates of tool-calling families (Qwen2.5, Qwen3, Hermes, Llama 3.x, Mistral-Nemo and
+Mistral-Small 3.x, Granite 4 …) take the tools a conversation offers (``tools=``, TRL's ``tools``
+column) and write an assistant turn's ``tool_calls`` in their own syntax. With this dialect
+formtune hands both to the template instead of writing them as text:
 
 - the dataset stores a turn's calls independently of any model, as a JSON list (the ``json-list``
   text), so one dataset trains any model of such a family;
@@ -126,9 +126,9 @@ class TemplateSyntax:
             raise self._cannot_learn()
 
     def _cannot_learn(self) -> ModelError:
-        return ModelError(f"cannot learn how the chat template of {self._where} writes tool calls (it writes each "
-                          "call neither as a JSON object nor as a name before a JSON object of arguments); pick a "
-                          "text dialect (tools.dialect: hermes, json-list or python)")
+        return ModelError(f"cannot learn how the chat template of {self._where} writes tool calls (formtune reads "
+                          "calls written as JSON objects, or as a tool name before a JSON object of arguments, alike "
+                          "for every call of a turn); pick a text dialect (tools.dialect: hermes, json-list or python)")
 
     def _reads_back(self, text: str, calls: list[Call]) -> bool:
         try:
