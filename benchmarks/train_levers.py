@@ -31,6 +31,26 @@ def _sdpa_block_mask(trainer: Any) -> None:
     trainer.model.get_base_model().set_attn_implementation("sdpa")
 
 
+def _attention_as_matmuls(trainer: Any) -> None:
+    """The previous per-row attention: scores as two matmuls around a float32 softmax."""
+    from transformers import AttentionInterface
+
+    from formtune.packing import ATTENTION, varlen_attention
+
+    def matmul_form(*args: Any, **kwargs: Any) -> Any:
+        return varlen_attention(*args, **{**kwargs, "sliding_window": 10**9})  # a window no row reaches
+
+    AttentionInterface.register(ATTENTION, matmul_form)
+
+
+def _peft_lora_forward(trainer: Any) -> None:
+    from peft.tuners.lora.layer import Linear
+
+    for module in trainer.model.modules():
+        if isinstance(module, Linear):
+            module.__dict__.pop("forward", None)
+
+
 def _unfused_adamw(trainer: Any) -> None:
     trainer.args.optim = "adamw_torch"
 
@@ -49,6 +69,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
     "PEFT's input casts back on": ({}, _peft_input_casts),
     "no packing (padded, length-grouped)": ({"packing": False}, None),
     "packing, SDPA with a block-diagonal mask": ({}, _sdpa_block_mask),
+    "per-row attention as matmuls, float32 softmax": ({}, _attention_as_matmuls),
+    "PEFT's LoRA forward (not fused)": ({}, _peft_lora_forward),
     "TRL's loss (full head, every position)": ({}, _trl_loss),
     "gradient checkpointing": ({"gradient_checkpointing": True}, None),
     "unfused AdamW": ({}, _unfused_adamw),

@@ -167,18 +167,23 @@ def test_packed_rows_never_see_each_other(tiny_model: Path, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("window", [None, 3])
 def test_packed_attention_is_each_rows_own_causal_attention(window: int | None) -> None:
-    """The attention function alone, against a reference computed row by row (with a sliding window too)."""
+    """The attention function alone, against a reference computed row by row (with a sliding window
+    too), gradients included."""
     from types import SimpleNamespace
 
     from formtune.packing import varlen_attention
 
     torch.manual_seed(0)
     lengths, heads, kv_heads, dim = [5, 7, 2], 4, 2, 8
-    q = torch.randn(1, heads, sum(lengths), dim)
-    k, v = torch.randn(1, kv_heads, sum(lengths), dim), torch.randn(1, kv_heads, sum(lengths), dim)
+    q = torch.randn(1, heads, sum(lengths), dim, requires_grad=True)
+    k = torch.randn(1, kv_heads, sum(lengths), dim, requires_grad=True)
+    v = torch.randn(1, kv_heads, sum(lengths), dim, requires_grad=True)
     cu = torch.tensor([0, *lengths]).cumsum(0).to(torch.int32)
     out, _ = varlen_attention(SimpleNamespace(training=False), q, k, v, None, scaling=0.3, cu_seq_lens_q=cu,
                               sliding_window=window)  # fmt: skip
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((out * weights).sum(), (q, k, v))
+    reference = torch.zeros_like(out)
     for s, e in zip(cu[:-1].tolist(), cu[1:].tolist(), strict=True):
         n = e - s
         i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
@@ -186,6 +191,10 @@ def test_packed_attention_is_each_rows_own_causal_attention(window: int | None) 
         scores = (q[0, :, s:e] @ k[0, :, s:e].repeat_interleave(2, 0).transpose(1, 2)) * 0.3
         expected = scores.masked_fill(~allowed, float("-inf")).softmax(-1) @ v[0, :, s:e].repeat_interleave(2, 0)
         torch.testing.assert_close(out[0, s:e].transpose(0, 1), expected)
+        reference = reference.index_copy(1, torch.arange(s, e), expected.transpose(0, 1)[None])
+    expected_grads = torch.autograd.grad((reference * weights).sum(), (q, k, v))
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(grad, expected_grad)
 
 
 def test_token_accuracy_is_logged_for_the_mode_the_model_is_in(tiny_model: Path, tmp_path: Path) -> None:

@@ -76,11 +76,15 @@ def varlen_attention(
 ) -> tuple[Any, None]:
     """Causal attention within each packed row; ``query``/``key``/``value`` are ``(1, heads, tokens, dim)``.
 
-    Returns ``(output (1, tokens, heads, dim), None)`` like transformers' attention functions.  The
-    scores are two plain matmuls per row (bf16 under autocast) around a float32 softmax: on a CPU
-    that is several times faster, backward included, than SDPA's flash kernel at these lengths.
-    The rows are cut with ``split`` (whose backward is one concatenation), not by slicing (whose
-    backward writes every row's gradient into a zeroed copy of the whole batch).
+    Returns ``(output (1, tokens, heads, dim), None)`` like transformers' attention functions.
+    Each row is one causal SDPA call (grouped-query heads included): PyTorch's flash kernel, which
+    never writes the ``heads x n x n`` scores to memory.  On a 2-core CPU that made the demo's
+    attention, backward included, ~1.3x faster than scores as two matmuls around a float32
+    softmax, whose element-wise passes over the scores cost more than the matmuls
+    (``benchmarks/RESULTS.md``).  Sliding windows and soft-capped scores (Gemma), which that kernel
+    cannot apply, still take the matmul form.  The rows are cut with ``split`` (whose backward is
+    one concatenation), not by slicing (whose backward writes every row's gradient into a zeroed
+    copy of the whole batch).
     """
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
@@ -88,14 +92,19 @@ def varlen_attention(
     if cu_seq_lens_q is None or query.shape[0] != 1:
         return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
                                       sliding_window=sliding_window, softcap=softcap, **kwargs)  # fmt: skip
-    groups = query.shape[1] // key.shape[1]  # grouped-query attention: each key/value head serves `groups` heads
-    if groups > 1:
-        key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
     p = dropout if module.training else 0.0
     lengths = cu_seq_lens_q.diff().tolist()
-    rows = []
-    for q, k, v in zip(query.split(lengths, 2), key.split(lengths, 2), value.split(lengths, 2), strict=True):
+    rows = zip(query.split(lengths, 2), key.split(lengths, 2), value.split(lengths, 2), strict=True)
+    if not (sliding_window or softcap):
+        sdpa = torch.nn.functional.scaled_dot_product_attention
+        out = [sdpa(q, k, v, dropout_p=p, is_causal=True, scale=scale, enable_gqa=True) for q, k, v in rows]
+        return torch.cat(out, dim=2).transpose(1, 2).contiguous(), None
+    groups = query.shape[1] // key.shape[1]  # grouped-query attention: each key/value head serves `groups` heads
+    out = []
+    for q, k, v in rows:
+        if groups > 1:
+            k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
         n = q.shape[2]
         hidden = torch.ones(n, n, dtype=torch.bool, device=q.device).triu_(1)  # the future
         if sliding_window and n > sliding_window:  # and, for sliding-window layers, the far past
@@ -105,8 +114,8 @@ def varlen_attention(
             scores = torch.tanh(scores / softcap) * softcap
         scores = scores.masked_fill_(hidden, float("-inf"))
         probs = torch.nn.functional.dropout(scores.softmax(-1).to(v.dtype), p=p, training=p > 0)
-        rows.append(torch.matmul(probs, v))
-    return torch.cat(rows, dim=2).transpose(1, 2).contiguous(), None
+        out.append(torch.matmul(probs, v))
+    return torch.cat(out, dim=2).transpose(1, 2).contiguous(), None
 
 
 def register() -> str:

@@ -36,6 +36,8 @@ Speed (``benchmarks/train_throughput.py``; each lever's gain is in ``benchmarks/
     - bf16 where the hardware has it natively (CUDA, or a CPU with AMX / AVX512-BF16): the frozen
       model is held in bf16 and autocast runs the LoRA matmuls in bf16 too; the LoRA weights and
       their optimizer state stay float32 (``TrainConfig.resolved``, :func:`_no_input_casts`);
+    - each LoRA layer is one autograd node: the scale is applied to the rank-r intermediate and
+      the adapter's product is accumulated inside the base matmul (``formtune.fused_lora``);
     - packed batches: a batch's rows are laid end to end with no padding, and each row attends
       only to itself (``formtune.packing``);
     - only the answer's positions go through the 49k-wide LM head (``formtune.loss``);
@@ -54,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from formtune import fused_lora
 from formtune.errors import ModelError, TrainingError
 from formtune.models import load_model, require_tool_template, resolve_model
 from formtune.train_callbacks import GracefulStop, callbacks
@@ -336,8 +339,9 @@ def _make_trainer(
         )
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"cannot set up training: {str(exc).splitlines()[0]}") from exc
+    fused_lora.install(trainer.model)
     if config.bf16:
-        _no_input_casts(trainer.model)
+        _no_input_casts(trainer.model)  # for the layers that keep PEFT's own forward
     return trainer
 
 
