@@ -1,6 +1,9 @@
 """What each speed lever of formtune's trainer gives: the same trainer with one lever switched off at a time.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train_levers.py --data DIR [--steps 6] [--rounds 2]
+    .venv/bin/python benchmarks/train_levers.py --data DIR [--steps 6] [--rounds 2]
+
+Run it alone on the machine, without ``OMP_WAIT_POLICY=PASSIVE`` (see ``train_throughput.py``): the
+levers that remove small operations gain much more with it than without.
 
 Every variant trains the default model on the same demo rows with the demo task's settings
 (batch 4) for ``--steps`` optimizer steps, in one process; the first step (warm-up) is not timed.

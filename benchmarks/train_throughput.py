@@ -1,7 +1,11 @@
 """Training throughput: plain TRL vs formtune's trainer, same model, same rows, same tokens, one process.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train_throughput.py            # the demo's 300 rows
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train_throughput.py --rows 64 --no-quality   # quick
+    .venv/bin/python benchmarks/train_throughput.py            # the demo's 300 rows
+    .venv/bin/python benchmarks/train_throughput.py --rows 64 --no-quality   # quick
+
+Run it alone on the machine, without ``OMP_WAIT_POLICY=PASSIVE``: that setting (which keeps two torch
+jobs from slowing each other down) puts OpenMP's threads to sleep between operations, and the
+wake-ups slowed a training step of small operations by up to a half (``benchmarks/RESULTS.md``).
 
 Both arms fine-tune the default model (SmolLM2-135M-Instruct) with LoRA on the demo's training set
 (``formtune generate examples/support-ticket/task.yaml``), with the task's learning rate, batch
