@@ -74,6 +74,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
     "packing, SDPA with a block-diagonal mask": ({}, _sdpa_block_mask),
     "per-row attention as matmuls, float32 softmax": ({}, _attention_as_matmuls),
     "PEFT's LoRA forward (not fused)": ({}, _peft_lora_forward),
+    "neither (the trainer before both)": ({}, lambda trainer: (_attention_as_matmuls(trainer), _peft_lora_forward(trainer))),
     "TRL's loss (full head, every position)": ({}, _trl_loss),
     "gradient checkpointing": ({"gradient_checkpointing": True}, None),
     "unfused AdamW": ({}, _unfused_adamw),
