@@ -78,10 +78,11 @@ def varlen_attention(
 
     Returns ``(output (1, tokens, heads, dim), None)`` like transformers' attention functions.
     Each row is one causal SDPA call (grouped-query heads included): PyTorch's flash kernel, which
-    never writes the ``heads x n x n`` scores to memory.  On a 2-core CPU that made the demo's
-    attention, backward included, ~1.3x faster than scores as two matmuls around a float32
-    softmax, whose element-wise passes over the scores cost more than the matmuls
-    (``benchmarks/RESULTS.md``).  Sliding windows and soft-capped scores (Gemma), which that kernel
+    never writes the ``heads x n x n`` scores to memory.  On a 2-core CPU with OpenMP threads
+    put to sleep between operations (``OMP_WAIT_POLICY=PASSIVE``) the demo's attention, backward
+    included, ran ~1.3x faster than scores as two matmuls around a float32 softmax; with the
+    default OpenMP settings the two are within noise (``benchmarks/RESULTS.md``), and this form
+    is the simpler one.  Sliding windows and soft-capped scores (Gemma), which that kernel
     cannot apply, still take the matmul form.  The rows are cut with ``split`` (whose backward is
     one concatenation), not by slicing (whose backward writes every row's gradient into a zeroed
     copy of the whole batch).
