@@ -4,9 +4,9 @@ PEFT computes ``base(x) + lora_B(lora_A(dropout(x))) * scaling`` as separate aut
 bf16 autocast each adapted layer casts its float32 adapter weights (and their gradients back),
 then multiplies the whole ``tokens x out`` output by the scale and adds it to the base output, in
 the forward pass and again in the backward pass: memory-bound passes over full-size activations,
-seven adapted layers per block.  On a 2-core CPU removing them made a training step ~1.5x faster
-with OpenMP threads put to sleep between operations (``OMP_WAIT_POLICY=PASSIVE``) and a few
-percent faster with the default settings (``benchmarks/RESULTS.md``).
+seven adapted layers per block.  On a 2-core CPU removing them made a training step 1.05-1.1x
+faster with OpenMP threads put to sleep between operations (``OMP_WAIT_POLICY=PASSIVE``), and
+within noise with the default settings (``benchmarks/RESULTS.md``).
 
 :class:`LoraLinearFunction` computes the same thing with the scale folded into the rank-``r``
 intermediate (``tokens x r``, a few kilobytes) and the adapter's product accumulated into the base
