@@ -47,11 +47,15 @@ def _attention_as_matmuls(trainer: Any) -> None:
 
 
 def _peft_lora_forward(trainer: Any) -> None:
-    from peft.tuners.lora.layer import Linear
+    from formtune import fused_lora
 
-    for module in trainer.model.modules():
-        if isinstance(module, Linear):
-            module.__dict__.pop("forward", None)
+    fused_lora.uninstall(trainer.model)
+
+
+def _neither(trainer: Any) -> None:
+    """The trainer before the fused LoRA layers and the flash attention."""
+    _attention_as_matmuls(trainer)
+    _peft_lora_forward(trainer)
 
 
 def _unfused_adamw(trainer: Any) -> None:
@@ -74,7 +78,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
     "packing, SDPA with a block-diagonal mask": ({}, _sdpa_block_mask),
     "per-row attention as matmuls, float32 softmax": ({}, _attention_as_matmuls),
     "PEFT's LoRA forward (not fused)": ({}, _peft_lora_forward),
-    "neither (the trainer before both)": ({}, lambda trainer: (_attention_as_matmuls(trainer), _peft_lora_forward(trainer))),
+    "neither (the trainer before both)": ({}, _neither),
     "TRL's loss (full head, every position)": ({}, _trl_loss),
     "gradient checkpointing": ({"gradient_checkpointing": True}, None),
     "unfused AdamW": ({}, _unfused_adamw),

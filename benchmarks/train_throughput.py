@@ -5,7 +5,7 @@
 
 Run it alone on the machine, without ``OMP_WAIT_POLICY=PASSIVE``: that setting (which keeps two torch
 jobs from slowing each other down) puts OpenMP's threads to sleep between operations, and the
-wake-ups slowed a training step of small operations by up to a half (``benchmarks/RESULTS.md``).
+wake-ups made a training step of small operations 1.5-1.7x slower (``benchmarks/RESULTS.md``).
 
 Both arms fine-tune the default model (SmolLM2-135M-Instruct) with LoRA on the demo's training set
 (``formtune generate examples/support-ticket/task.yaml``), with the task's learning rate, batch

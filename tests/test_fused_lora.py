@@ -17,6 +17,8 @@ from peft.tuners.lora.layer import Linear as LoraLinear  # noqa: E402
 
 from test_train_loss import _batch, _trainer  # noqa: E402
 
+from formtune import fused_lora  # noqa: E402
+
 
 def _graph_names(tensor: torch.Tensor) -> set[str]:
     """The names of every autograd node that ``tensor`` was computed through."""
@@ -37,18 +39,12 @@ def _loss_and_grads(trainer, batch: dict) -> tuple[torch.Tensor, dict[str, torch
     return loss.detach(), grads
 
 
-def _peft_forward(model) -> None:  # noqa: ANN001
-    for module in model.modules():
-        if isinstance(module, LoraLinear):
-            module.__dict__.pop("forward", None)  # the class's own forward again
-
-
 def _fused_then_peft(trainer, batch: dict, bf16: bool) -> tuple[tuple, tuple]:  # noqa: ANN001
     """(loss, gradients) through the fused layers, then through PEFT's own forward, on the same weights."""
     results = []
     for fused in (True, False):
         if not fused:
-            _peft_forward(trainer.model)
+            fused_lora.uninstall(trainer.model)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             names = _graph_names(trainer.model(**batch).logits)
         assert ("LoraLinearFunctionBackward" in names) == fused

@@ -89,14 +89,20 @@ def _fused_forward(layer: Any, peft_forward: Any, function: type) -> Any:
     return forward
 
 
-def install(model: Any) -> int:
-    """Give every PEFT ``lora.Linear`` in ``model`` the fused forward pass; returns how many layers."""
+def install(model: Any) -> None:
+    """Give every PEFT ``lora.Linear`` in ``model`` the fused forward pass."""
     from peft.tuners.lora.layer import Linear
 
     function = _function()
-    count = 0
     for module in model.modules():
         if type(module) is Linear:  # subclasses (quantized bases ...) keep their own forward
             module.forward = _fused_forward(module, module.forward, function)
-            count += 1
-    return count
+
+
+def uninstall(model: Any) -> None:
+    """Undo :func:`install`: PEFT's own forward pass again (tests and benchmarks compare the two)."""
+    from peft.tuners.lora.layer import Linear
+
+    for module in model.modules():
+        if type(module) is Linear:
+            module.__dict__.pop("forward", None)
