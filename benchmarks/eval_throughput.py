@@ -5,8 +5,8 @@
 Both arms decode the same N held-out prompts of the demo task (support-ticket) greedily with the
 default model. The plain arm is what a user writes first: float32 weights, one prompt at a time,
 to the token limit. The formtune arm is the evaluator's ``generate``: bf16 where the hardware has
-it natively, length-sorted batches of 16, hopeless rows stopped early, on the GPU when there is
-one. A third arm, one at a time in the formtune arm's dtype, isolates batching and early stop from
+it natively, length-sorted batches (``generation.BATCH_SIZE`` rows), hopeless rows stopped early,
+on the GPU when there is one. A third arm, one at a time in the formtune arm's dtype, isolates batching and early stop from
 the dtype and is the reference for the output check: every formtune completion must equal it,
 or be a prefix of it that the format already judged hopeless (it could never become valid, and
 the full text is invalid too). Prints a table and ends with ``speedup: <ratio>`` (formtune over
@@ -38,7 +38,7 @@ def main() -> None:
 
     from formtune.dataset import build_dataset
     from formtune.evaluate import _max_new_tokens, load_examples
-    from formtune.generation import generate
+    from formtune.generation import BATCH_SIZE, generate
     from formtune.hardware import bf16_supported
     from formtune.task import load_task
     from formtune.train import load_tuned
@@ -73,7 +73,7 @@ def main() -> None:
 
     plain, plain_s = arm("float32", 1, early_stop=False)
     reference, reference_s = arm(fast_dtype, 1, early_stop=False)
-    fast, fast_s = arm(fast_dtype, 16, early_stop=True)
+    fast, fast_s = arm(fast_dtype, BATCH_SIZE, early_stop=True)
 
     same = prefix = differ = 0
     for f, r in zip(fast, reference):
@@ -89,7 +89,7 @@ def main() -> None:
     print(f"{'arm':<44}{'s':>8}{'examples/s':>12}{'parsed':>8}")
     for name, seconds, parsed in (("plain: float32, one at a time", plain_s, valid[0]),
                                   (f"reference: {fast_dtype}, one at a time", reference_s, valid[1]),
-                                  (f"formtune: {fast_dtype}, batch 16, early stop", fast_s, valid[2])):
+                                  (f"formtune: {fast_dtype}, batch {BATCH_SIZE}, early stop", fast_s, valid[2])):
         print(f"{name:<44}{seconds:>8.1f}{len(examples) / seconds:>12.3f}{parsed:>8}")
     print(f"outputs vs reference: {same} identical, {prefix} hopeless prefixes, {differ} different")
     print(f"speedup over the same-dtype loop: {reference_s / fast_s:.2f}")

@@ -93,3 +93,27 @@ def test_constraint_indexes_are_cached_on_disk(model_and_tokenizer, tmp_path, mo
     [out] = generate(model, tokenizer, CONVERSATIONS[:1], max_new_tokens=20, batch_size=1, constraint=again)
     assert json.loads(out["completion"]) in ({"n": "Ada"}, {"n": "Bo"})
     assert again.tokens > 0 and again.ms_per_token > 0
+
+
+def test_the_head_never_multiplies_a_batch_expanded_copy_of_its_weight(model_and_tokenizer):
+    """At the prompt's pass the head sees the last position only, a non-contiguous view; with
+    frozen weights (a tuned model's base) torch.matmul then copies the head's weight once per row
+    (0.9 GB a batch for the default model). The profiler shows every tensor an operation reads;
+    none may be that copy."""
+    import torch
+
+    model, tokenizer = model_and_tokenizer
+    head = model.get_output_embeddings().weight
+    rows = len(CONVERSATIONS)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    try:
+        for parameter in trainable:
+            parameter.requires_grad_(False)
+        with torch.profiler.profile(record_shapes=True) as profile:
+            generate(model, tokenizer, CONVERSATIONS, max_new_tokens=4, batch_size=rows)
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
+    shapes = [shape for event in profile.events() for shape in event.input_shapes]
+    assert [rows, head.shape[1]] in shapes  # the prompt pass's head input, folded to one matrix
+    assert [rows, head.shape[1], head.shape[0]] not in shapes

@@ -17,6 +17,7 @@ import click
 
 from formtune.limits import MAX_FILE_BYTES, TIME_LIMIT_S
 from formtune.errors import FormtuneError, PluginError, SchemaError, TaskError, UsageError
+from formtune.generation import BATCH_SIZE
 
 USER_ERRORS = (UsageError, TaskError, SchemaError, PluginError)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -233,7 +234,7 @@ def train_command(task_file: Path, model: str | None, data: Path | None, out: Pa
 @click.option("--variant", "variants", multiple=True,
               help="Only these variants (base, base+constrained, tuned, tuned+constrained).")
 @click.option("--limit", type=int, help="Only the first N examples.")
-@click.option("--batch-size", default=16, show_default=True)
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True, help="Rows decoded together.")
 @click.option("--benchmark", help="Run a public test suite that a plugin contributes instead (`formtune plugins` "
               "lists them); --data names the suite's source file.")
 def eval_command(run: Path | None, task_file: Path | None, model: str | None, adapter: Path | None,

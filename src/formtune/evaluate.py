@@ -32,7 +32,7 @@ from formtune.contrib import Attempt, Metric
 from formtune.conversation import Input
 from formtune.dataset import numbered_rows
 from formtune.errors import UsageError
-from formtune.generation import build_constraint, generate
+from formtune.generation import BATCH_SIZE, build_constraint, generate
 from formtune.metrics import CORE_METRICS
 from formtune.progress import progress_bar
 from formtune.task import Task
@@ -117,7 +117,7 @@ def _device() -> str:
 
 
 def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], out_dir: Path, *,
-             batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
+             batch_size: int = BATCH_SIZE, progress: bool = True) -> dict[str, Any]:
     """Run every variant on ``examples``; write predictions and ``metrics.json`` into ``out_dir``."""
     from formtune.hardware import bf16_supported
     from formtune.models import load_model

@@ -35,6 +35,7 @@ from formtune.dataset import DatasetBuilder, read_rows
 from formtune.dataset.store import write_rows_atomically
 from formtune.errors import UsageError
 from formtune.failures import Group, group_failures
+from formtune.generation import BATCH_SIZE
 from formtune.task import Task, load_task
 
 #: Candidates drawn per targeted row wanted, at most, before a group is reported as short.
@@ -164,7 +165,7 @@ def _targeted(builder: DatasetBuilder, plan: FixPlan, seen: set[str]) -> list[di
 
 
 def fix_run(run: Path, *, out: Path | None = None, variant: str = "tuned", per_group: int | None = None,
-            regression: int = 60, corrections: Path | None = None, batch_size: int = 16,
+            regression: int = 60, corrections: Path | None = None, batch_size: int = BATCH_SIZE,
             progress: bool = True) -> dict[str, Any]:
     """The whole loop (see the module docstring); returns what ``fix.json`` holds."""
     from formtune.evaluate import EvalExample, evaluate, standard_variants

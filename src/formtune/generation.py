@@ -1,8 +1,9 @@
 """Batched greedy generation for the evaluator, and the decoding constraints it can apply.
 
-Speed comes from three things, none of which changes what a completion is judged to be:
+Speed comes from four things, none of which changes what a completion is judged to be:
 
 - prompts of similar length are batched together, so little time goes to padding;
+- the language-model head gets a contiguous input (see :func:`_contiguous_head_input`);
 - a row stops as soon as the task's format says its text can no longer become one valid document
   (``Format.viable``: an untuned model that opens with "Sure! Here is…" is hopeless after a few
   tokens, and would otherwise run to the token limit). Such a row keeps the text it had, marked
@@ -20,10 +21,17 @@ import hashlib
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+# Rows decoded together. A decode step on a CPU is bound by reading the weights, so a step of 64 rows
+# costs little more than one of 16: the demo's four evaluations took 140 s at 64 and 188 s at 16
+# (2 cores). The KV cache of 64 rows stays small beside the weights up to 8B models.
+BATCH_SIZE = 64
 
 
 def constraint_cache_dir() -> Path:
@@ -127,6 +135,27 @@ def _hopeless_rows(tokenizer: Any, prompt_length: int, viable: Callable[[str], b
     return Hopeless()
 
 
+@contextmanager
+def _contiguous_head_input(model: Any) -> Iterator[None]:
+    """Hand the LM head a contiguous input while generating.
+
+    At the prompt's forward pass transformers keeps the last position only, ``hidden[:, -1:, :]``:
+    a view whose rows are a whole prompt apart. When the weights are frozen (a tuned model's base
+    is), ``torch.matmul`` does not fold such a view into one matrix product: it multiplies by a
+    copy of the head's weight expanded over the batch (batch x hidden x vocabulary: 0.9 GB for 16
+    rows of the default model, 2.3 s of a 12 s batch on 2 cores, and twice that at 32 rows).
+    Copying the small ``[batch, 1, hidden]`` input avoids it.
+    """
+    head = model.get_output_embeddings()
+    handle = None if head is None else head.register_forward_pre_hook(
+        lambda _module, args: (args[0].contiguous(), *args[1:]))
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.remove()
+
+
 def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *, max_new_tokens: int,
              batch_size: int, constraint: Constraint | None = None, viable: Callable[[str], bool] | None = None,
              on_batch: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
@@ -163,7 +192,7 @@ def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *,
         if viable is not None:
             extra["stopping_criteria"] = StoppingCriteriaList([_hopeless_rows(tokenizer, width, viable, stop_ids)])
         began = time.perf_counter()
-        with torch.inference_mode():
+        with torch.inference_mode(), _contiguous_head_input(model):
             out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tokenizer.pad_token_id, **extra)
         latency = (time.perf_counter() - began) / len(batch)

@@ -19,6 +19,7 @@ from typing import Any
 from formtune.dataset import build_dataset, read_rows
 from formtune.errors import PluginError, UsageError
 from formtune.evaluate import EvalExample, Variant, evaluate, load_examples, standard_variants
+from formtune.generation import BATCH_SIZE
 from formtune.task import Task, load_task
 from formtune.train_config import TrainConfig
 
@@ -117,7 +118,7 @@ def eval_examples(task: Task, info: dict[str, Any], data_file: Path | None, limi
 
 
 def eval_run(run: Path, *, data_file: Path | None = None, variants: list[str] | None = None,
-             limit: int | None = None, batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
+             limit: int | None = None, batch_size: int = BATCH_SIZE, progress: bool = True) -> dict[str, Any]:
     """Evaluate the run's variants (all standard ones unless ``variants`` names some)."""
     info = read_run_info(run)
     task = load_task(info["task"])
@@ -193,7 +194,7 @@ def demo(task_file: Path, out: Path, *, progress: bool = True) -> Path:
 
 def benchmark_run(name: str, source: Path, *, run: Path | None = None, task_file: Path | None = None,
                   model: str | None = None, adapter: Path | None = None, variants: list[str] | None = None,
-                  limit: int | None = None, batch_size: int = 16,
+                  limit: int | None = None, batch_size: int = BATCH_SIZE,
                   progress: bool = True) -> tuple[Path, dict[str, dict[str, Any]]]:
     """Run a plugin's benchmark (``formtune eval --benchmark``) on the base model and, when there is
     an adapter, the tuned one. Returns the JSON file the results were written to, inside ``run``
