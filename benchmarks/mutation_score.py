@@ -1,7 +1,7 @@
 """Mutation score of the fast tests over the modules that decide correctness: a benchmark, not a gate.
 
     .venv/bin/pip install mutmut        # once; works offline after that
-    flock /work/wt/heavy.lock .venv/bin/python benchmarks/mutation_score.py [--only GROUP ...]
+    flock /work/wt/heavy.lock .venv/bin/python benchmarks/mutation_score.py [--only GROUP ...] [--resume]
 
 mutmut (3.x) changes one thing at a time in a module (``<`` becomes ``<=``, ``and`` becomes ``or``, a
 constant, a returned value …) and runs the tests that exercise the changed function; a mutant
@@ -127,12 +127,19 @@ def dotted(module: str) -> str:
     return scratch_path(module).removeprefix("src/").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
 
 
-def prepare(group: Group, work: Path) -> tuple[Path, list[str], list[str]]:
-    """A scratch copy of the repository with mutmut's configuration for ``group``."""
+def prepare(group: Group, work: Path, resume: bool = False) -> tuple[Path, list[str], list[str]]:
+    """A scratch copy of the repository with mutmut's configuration for ``group``. With ``resume``
+    mutmut's own state (``mutants/``) is kept: mutmut then tests only the mutants it has no
+    verdict for, and drops the verdicts of functions whose code changed since."""
     modules, tests = expand(group.modules), expand(group.tests)
     folder = work / re.sub(r"\W+", "-", group.name)
-    if folder.exists():
-        shutil.rmtree(folder)
+    for entry in folder.iterdir() if folder.exists() else ():
+        if resume and entry.name == "mutants":
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
     shutil.copytree(ROOT / "src", folder / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     for plugin in (ROOT / "plugins").iterdir():
         if plugin.is_dir():
@@ -163,9 +170,9 @@ def prepare(group: Group, work: Path) -> tuple[Path, list[str], list[str]]:
     return folder, modules, selected
 
 
-def run_group(group: Group, work: Path, children: int) -> dict[str, str]:
+def run_group(group: Group, work: Path, children: int, resume: bool = False) -> dict[str, str]:
     """Run mutmut for one group, then recheck its survivors; the status of each mutant by name."""
-    folder, modules, selected = prepare(group, work)
+    folder, modules, selected = prepare(group, work, resume)
     tests = expand(group.tests)
     began = time.perf_counter()
     done = subprocess.run([str(MUTMUT), "run", "--max-children", str(children), *selected], cwd=folder,
@@ -238,6 +245,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only these groups: " + ", ".join(g.name for g in GROUPS))
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "mutation", help="scratch folder")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the verdicts of an earlier run that was cut short (mutmut retests what changed)")
     args = parser.parse_args()
     args.work = args.work.resolve()  # the recheck runs pytest from inside the scratch folder
     if not MUTMUT.exists():
@@ -247,7 +256,7 @@ def main() -> None:
     for group in GROUPS:
         if args.only and group.name not in args.only:
             continue
-        statuses = run_group(group, args.work, args.max_children)
+        statuses = run_group(group, args.work, args.max_children, args.resume)
         if not statuses or all(status == "not checked" for status in statuses.values()):
             print(f"  [{group.name}] not scored: mutmut did not run its mutants (see the log above)", flush=True)
             continue
