@@ -257,3 +257,26 @@ def test_the_fallback_path_keeps_trls_outputs_and_normalisation(tiny_model: Path
     mean = trainer.compute_loss(trainer.model, dict(batch))
     halved = trainer.compute_loss(trainer.model, dict(batch), num_items_in_batch=torch.tensor(2 * n))
     torch.testing.assert_close(halved, mean / 2, rtol=1e-4, atol=1e-5)
+
+
+def test_the_rows_through_the_head_come_in_a_few_sizes(tiny_model: Path, tmp_path: Path) -> None:
+    """oneDNN compiles a kernel per matmul shape: the head sees its row count rounded up, with
+    filler rows that no loss or accuracy counts (the tests above check the values)."""
+    from formtune.loss import HEAD_ROWS_MULTIPLE, causal_lm
+
+    trainer, _ = _trainer(tiny_model, tmp_path, packing=True)
+    batch = _batch(trainer)
+    seen = []
+    head = causal_lm(trainer.model).get_output_embeddings()
+    handle = head.register_forward_pre_hook(lambda _module, args: seen.append(args[0].shape[0]))
+    try:
+        labelled = (batch["labels"] != -100).nonzero()
+        for keep in (1, 2, len(labelled)):
+            labels = torch.full_like(batch["labels"], -100)
+            labels[tuple(labelled[:keep].T)] = batch["labels"][tuple(labelled[:keep].T)]
+            trainer.compute_loss(trainer.model, {**batch, "labels": labels})
+    finally:
+        handle.remove()
+    assert len(labelled) > HEAD_ROWS_MULTIPLE // 2  # the third size is not the first
+    assert all(rows % HEAD_ROWS_MULTIPLE == 0 for rows in seen) and seen[0] == seen[1]
+    assert trainer._metrics["train"]["mean_token_accuracy"][0] in (0.0, 1.0)  # one real row, not 1/32

@@ -9,18 +9,10 @@ Names are resolved on first use, so ``import formtune`` (and ``formtune --help``
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 from typing import Any
 
 from formtune.hookspecs import hookimpl
-
-# oneDNN, torch's CPU matmul library, keeps 1,024 compiled kernels by default, one per operation
-# and shape. Packed training batches change shape every step, so the cache fills and then evicts
-# the kernels every step needs: steps of the demo's training grew from 2.2 to 2.7-3.3 s over a run
-# (a run resumed at step 100 took 2.2 again on the same batches). oneDNN reads this variable when it
-# compiles its first kernel, so it is set here, before formtune runs anything; a value of yours wins.
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16384")
 
 __version__ = "0.1.0"
 

@@ -23,6 +23,12 @@ from typing import Any
 
 IGNORE = -100
 
+#: The rows sent through the head are rounded up to a multiple of this. On a CPU, oneDNN compiles
+#: and caches a kernel per matmul shape, several MB each for the 49k-wide head; a row count that
+#: changed every step filled its 1,024-kernel cache, whose evictions then made steps 20-40 % slower
+#: as a run went on (and kept memory growing). Rounded, a few shapes recur.
+HEAD_ROWS_MULTIPLE = 32
+
 #: Config fields that change the logits after the head; the plain path below does not apply them.
 _LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier")
 
@@ -39,17 +45,25 @@ def plain_head(model: Any) -> bool:
 
 
 def completion_logits(model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
-    """``(logits, targets)`` of the labelled positions only: ``logits[i]`` predicts ``targets[i]``.
+    """``(logits, targets)`` of the labelled positions only: ``logits[i]`` predicts ``targets[i]``;
+    up to ``HEAD_ROWS_MULTIPLE - 1`` filler rows at the end have the target ``IGNORE``.
 
     ``inputs`` is a collated batch (padded with ``attention_mask``, or packed with ``position_ids``
     and ``cu_seq_lens_*``) holding ``labels``.  The logits are float32 whatever the autocast.
     """
+    import torch
+
     lm = causal_lm(model)
     labels = inputs["labels"][:, 1:]  # the label of position t + 1 ...
     backbone_inputs = {k: v for k, v in inputs.items() if k != "labels"}
     hidden = lm.base_model(**backbone_inputs, use_cache=False).last_hidden_state[:, :-1]  # ... is scored at t
     keep = labels != IGNORE
-    return lm.get_output_embeddings()(hidden[keep]).float(), labels[keep]
+    rows, targets = hidden[keep], labels[keep]
+    filler = -len(rows) % HEAD_ROWS_MULTIPLE  # zero rows with no target: cross-entropy ignores them
+    if filler:
+        rows = torch.cat([rows, rows.new_zeros(filler, rows.shape[1])])
+        targets = torch.cat([targets, targets.new_full((filler,), IGNORE)])
+    return lm.get_output_embeddings()(rows).float(), targets
 
 
 def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> tuple[Any, Any, Any]:
@@ -61,8 +75,8 @@ def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any 
     import torch.nn.functional as F
 
     logits, targets = completion_logits(model, inputs)
-    loss_sum = F.cross_entropy(logits, targets, reduction="sum")
-    n_labelled = targets.numel()
+    loss_sum = F.cross_entropy(logits, targets, reduction="sum", ignore_index=IGNORE)
+    n_labelled = int((targets != IGNORE).sum())
     denominator = n_labelled if num_items_in_batch is None else num_items_in_batch
     loss = loss_sum / torch.as_tensor(denominator, device=loss_sum.device).clamp(min=1)
     with torch.no_grad():
