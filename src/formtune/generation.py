@@ -30,7 +30,8 @@ from typing import Any
 
 # Rows decoded together. A decode step on a CPU is bound by reading the weights, so a step of 64 rows
 # costs little more than one of 16: the demo's four evaluations took 140 s at 64 and 188 s at 16
-# (2 cores). The KV cache of 64 rows stays small beside the weights up to 8B models.
+# (2 cores). For 64 rows of 700 tokens an 8B model's KV cache is ~6 GB, under its weights' 16 GB;
+# lower `--batch-size` where memory is short.
 BATCH_SIZE = 64
 
 

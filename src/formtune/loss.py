@@ -26,7 +26,7 @@ IGNORE = -100
 #: The rows sent through the head are rounded up to a multiple of this. On a CPU, oneDNN compiles
 #: and caches a kernel per matmul shape, several MB each for the 49k-wide head; a row count that
 #: changed every step filled its 1,024-kernel cache, whose evictions then made steps 20-40 % slower
-#: as a run went on (and kept memory growing). Rounded, a few shapes recur.
+#: as a run went on. Rounded, a few shapes recur.
 HEAD_ROWS_MULTIPLE = 32
 
 #: Config fields that change the logits after the head; the plain path below does not apply them.
