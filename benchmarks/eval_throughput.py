@@ -6,10 +6,10 @@ Both arms decode the same N held-out prompts of the demo task (support-ticket) g
 default model. The plain arm is what a user writes first: float32 weights, one prompt at a time,
 to the token limit. The formtune arm is the evaluator's ``generate``: bf16 where the hardware has
 it natively, length-sorted batches (``generation.BATCH_SIZE`` rows), hopeless rows stopped early,
-on the GPU when there is one. A third arm, one at a time in the formtune arm's dtype, isolates batching and early stop from
-the dtype and is the reference for the output check: every formtune completion must equal it,
-or be a prefix of it that the format already judged hopeless (it could never become valid, and
-the full text is invalid too). Prints a table and ends with ``speedup: <ratio>`` (formtune over
+on the GPU when there is one. A third arm, one at a time in the formtune arm's dtype, isolates
+batching and early stop from the dtype and is the reference for the output check: every formtune
+completion must equal it, or be a prefix of it that the format already judged hopeless (it could
+never become valid, and the full text is invalid too). Prints a table and ends with ``speedup: <ratio>`` (formtune over
 the plain loop, examples per second).
 """
 
