@@ -21,6 +21,8 @@ called, so a mutation in code that runs only at import never takes effect: each 
 therefore applied to the source and the group's tests run once more on it ("killed on recheck").
 mutmut's timeouts are rechecked the same way, since a forkserver that dies reports every later
 mutant as timed out; a recheck that runs past five times the unmutated run counts as a hang (killed).
+Rechecks run ``--max-children`` at once, and each verdict is saved when known, so ``--resume`` after
+a run cut short repeats neither mutmut's work nor the rechecks'.
 Tests that run ``formtune`` in a subprocess import the unmutated package, so only in-process
 tests kill mutants.
 """
@@ -30,13 +32,18 @@ from __future__ import annotations
 import argparse
 import ast
 import fnmatch
+import hashlib
+import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,12 +136,12 @@ def dotted(module: str) -> str:
 
 def prepare(group: Group, work: Path, resume: bool = False) -> tuple[Path, list[str], list[str]]:
     """A scratch copy of the repository with mutmut's configuration for ``group``. With ``resume``
-    mutmut's own state (``mutants/``) is kept: mutmut then tests only the mutants it has no
-    verdict for, and drops the verdicts of functions whose code changed since."""
+    mutmut's own state (``mutants/``) and the rechecks' verdicts are kept: mutmut then tests only the
+    mutants it has no verdict for, and drops the verdicts of functions whose code changed since."""
     modules, tests = expand(group.modules), expand(group.tests)
     folder = work / re.sub(r"\W+", "-", group.name)
     for entry in folder.iterdir() if folder.exists() else ():
-        if resume and entry.name == "mutants":
+        if resume and entry.name in ("mutants", "rechecks.json"):
             continue
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -193,11 +200,11 @@ def run_group(group: Group, work: Path, children: int, resume: bool = False) -> 
         began_plain = time.perf_counter()
         run_tests(folder, tests, timeout=None)
         limit = max(60.0, 5 * (time.perf_counter() - began_plain))
+        verdicts = recheck_all(folder, list(doubtful), tests, limit, children)
     for name, status in doubtful.items():
-        killed = recheck(folder, name, tests, limit)
-        if status == "timeout" and not killed:
+        if status == "timeout" and not verdicts[name]:
             statuses[name] = "survived (mutmut's timeout not confirmed)"
-        elif status != "timeout" and killed:
+        elif status != "timeout" and verdicts[name]:
             statuses[name] = "killed on recheck"
     print(f"[{group.name}] {len(statuses)} mutants in {time.perf_counter() - began:.0f} s "
           f"(mutmut exit {done.returncode}; log: {log})", flush=True)
@@ -206,30 +213,80 @@ def run_group(group: Group, work: Path, children: int, resume: bool = False) -> 
     return statuses
 
 
-def run_tests(folder: Path, tests: list[str], timeout: float | None) -> int:
+def run_tests(folder: Path, tests: list[str], timeout: float | None, threads: int | None = None) -> int:
     """Run the group's tests plainly (no mutmut) on the scratch source; pytest's exit code."""
+    env = {**os.environ, "PYTHONPATH": str(folder / "src")}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
     return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=folder,
-                          env={**os.environ, "PYTHONPATH": str(folder / "src")}, capture_output=True,
-                          timeout=timeout).returncode
+                          env=env, capture_output=True, timeout=timeout).returncode
 
 
-def recheck(folder: Path, name: str, tests: list[str], limit: float = 900) -> bool:
-    """Apply one surviving mutant to the scratch source and run the group's tests on it plainly.
+def recheck_all(folder: Path, names: list[str], tests: list[str], limit: float, workers: int) -> dict[str, bool]:
+    """Apply each mutant to the source and run the group's tests on it plainly; True where they fail.
 
     mutmut switches mutants on at call time, so a mutation in code that only runs at import
     (a closure made by a module-level call, such as ``metrics._field``) is never switched on; the
-    plain run sees it. True when the tests fail on the mutant.
+    plain run sees it. ``workers`` rechecks run at once, each in its own copy of the scratch
+    folder. Each verdict is saved in ``rechecks.json`` as soon as it is known, keyed by the mutated
+    module's text, so a run cut short resumes (``--resume``): a killed mutant stays killed (as in
+    mutmut's own bookkeeping), a surviving one is tested again once the tests have changed.
     """
-    module = folder / "src" / (name.split(".x_")[0].split(".xǁ")[0].replace(".", "/") + ".py")
-    original = module.read_text()
+    saved_file = folder / "rechecks.json"
+    saved = json.loads(saved_file.read_text()) if saved_file.exists() else {}
+    tests_now = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((folder / "tests").rglob("*.py")))).hexdigest()
+    copies: queue.Queue[Path] = queue.Queue()
+    for i in range(workers):
+        copy = folder.with_name(f"{folder.name}.recheck{i}")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("mutants", "__pycache__"))
+        copies.put(copy)
+    lock = threading.Lock()  # mutmut applies a mutant inside the group's folder: one at a time
+    threads = max(1, (os.cpu_count() or 1) // workers)
+
+    def verdict(name: str) -> bool:
+        with lock:
+            mutated = mutated_module(folder, name)
+        if mutated is None:  # mutmut could not apply it: nothing to recheck
+            return False
+        module, text = mutated
+        key = hashlib.sha256(text.encode()).hexdigest()
+        known = saved.get(key)
+        if known and (known["killed"] or known["tests"] == tests_now):
+            return known["killed"]
+        copy = copies.get()
+        target = copy / module
+        original = target.read_text()
+        try:
+            target.write_text(text)
+            killed = run_tests(copy, tests, timeout=limit, threads=threads) in (1, 2)  # failed, or broke collection
+        except subprocess.TimeoutExpired:
+            killed = True
+        finally:
+            target.write_text(original)
+            copies.put(copy)
+        with lock:
+            saved[key] = {"mutant": name, "killed": killed, "tests": tests_now}
+            partial = saved_file.with_suffix(".tmp")
+            partial.write_text(json.dumps(saved, indent=1))
+            partial.replace(saved_file)
+        return killed
+
+    with ThreadPoolExecutor(workers) as pool:
+        return dict(zip(names, pool.map(verdict, names)))
+
+
+def mutated_module(folder: Path, name: str) -> tuple[Path, str] | None:
+    """The module (relative to ``folder``) that mutant ``name`` changes and its mutated text;
+    ``folder``'s own source is left as it was."""
+    module = Path("src") / (name.split(".x_")[0].split(".xǁ")[0].replace(".", "/") + ".py")
+    original = (folder / module).read_text()
     try:
         if subprocess.run([str(MUTMUT), "apply", name], cwd=folder, capture_output=True).returncode:
-            return False
-        return run_tests(folder, tests, timeout=limit) in (1, 2)  # tests failed, or the mutant broke collection
-    except subprocess.TimeoutExpired:
-        return True
+            return None
+        return module, (folder / module).read_text()
     finally:
-        module.write_text(original)
+        (folder / module).write_text(original)
 
 
 def diff_of(folder: Path, name: str) -> str:
@@ -244,9 +301,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", help="run only these groups: " + ", ".join(g.name for g in GROUPS))
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "mutation", help="scratch folder")
-    parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested (and rechecked) at once")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the verdicts of an earlier run that was cut short (mutmut retests what changed)")
+                        help="keep the verdicts of an earlier run that was cut short, mutmut's and the rechecks' "
+                             "(what changed is tested again)")
     args = parser.parse_args()
     args.work = args.work.resolve()  # the recheck runs pytest from inside the scratch folder
     if not MUTMUT.exists():
