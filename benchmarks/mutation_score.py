@@ -67,6 +67,7 @@ class Group:
 # of 10-15 s that mutants cannot reach, yet mutmut would run them for each mutant of the readers
 # they call at the end); in-process tests cover what they check in the store.
 DATASET_TESTS = ["tests/test_dataset.py", "--deselect=tests/test_dataset.py::test_a_killed_build_resumes_where_it_stopped",
+                 "tests/test_dataset_builder.py",
                  "tests/test_templates.py", "tests/test_api.py::test_a_rerun_continues_a_build_cut_short",
                  "tests/test_metrics.py::test_variants_get_their_own_prompts", "tests/test_augment.py",
                  "tests/test_layouts.py", "tests/test_reliability_01_broken_task_fails_fast.py",

@@ -160,10 +160,10 @@ class DatasetBuilder:
                                    f"({first.path or '/'}: {first.message})")
         if spec.data.layouts or spec.data.absent or (not self.task.templates and any(d.input is None for d in drafts)):
             self.view  # noqa: B018 - layouts need a JSON Schema: say so before any work
-        if any(d.input is None for d in drafts):
-            for template in self.task.templates.values():
-                for draft in drafts:
-                    template.render(draft.output, random.Random(0))  # a bug raises TaskError
+        unwritten = [d for d in drafts if d.input is None]  # a draft with its own input needs no template
+        for template in self.task.templates.values():
+            for draft in unwritten:
+                template.render(draft.output, random.Random(0))  # a bug raises TaskError
 
     def _claim(self, rebuild: bool) -> list[str]:
         """Make the folder ours for this fingerprint: continue it, or start over (see the module
