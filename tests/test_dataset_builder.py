@@ -443,3 +443,39 @@ def test_where_a_folder_cannot_be_made_or_read_the_message_says_why(tmp_path):
     with pytest.raises(UsageError) as caught:
         build_dataset(task, deep, progress=False)
     assert str(caught.value) == f"{train}:2: a row of another task version; make the folder again with --rebuild"
+
+
+MUTE_FORMAT = """
+from formtune import Checked, hookimpl
+from formtune_json.format import JsonFormat
+
+
+class Mute(JsonFormat):
+    \"\"\"JSON that calls a person of an odd age invalid without saying why (it only parses leniently).\"\"\"
+    name = "mute-json"
+
+    def parse(self, text, *, lenient=False):
+        checked = super().parse(text, lenient=lenient)
+        if isinstance(checked.value, dict) and checked.value.get("age", 0) % 2:
+            return Checked(text, value=checked.value, parsed=True, lenient=True)
+        return checked
+
+
+@hookimpl
+def register_formats(register):
+    register(Mute())
+"""
+
+
+def test_a_format_that_rejects_its_own_rendering_without_a_reason_is_still_told_apart(tmp_path):
+    (tmp_path / "mute.py").write_text(MUTE_FORMAT)
+    plugins = [tmp_path / "generators.py", tmp_path / "mute.py"]
+    task_file, _ = person(tmp_path, PERSON_TASK.replace("format: json", "format: mute-json"))
+    summary = build_dataset(load_task(task_file, build_registry(plugins)), tmp_path / "out", progress=False)
+    assert set(summary.rejected) == {"invalid"} and summary.rejected["invalid"] > 5
+    assert not any(r["output"].get("age", 0) % 2 for r in read_rows(tmp_path / "out" / "train.jsonl"))
+
+    task_file.write_text(PERSON_TASK.replace("format: json", "format: mute-json").replace("age: 36}", "age: 37}"))
+    assert failure(load_task(task_file, build_registry(plugins)), tmp_path / "example") == (
+        f"{task_file}: examples[0]: the output breaks the task at /: the format rejects its own rendering and "
+        "gives no reason; fix the example")

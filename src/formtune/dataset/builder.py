@@ -59,6 +59,7 @@ from formtune.layouts import KINDS as LAYOUTS
 from formtune.layouts import Layout, SchemaView, drop_optional
 from formtune.progress import progress_bar
 from formtune.task import Task
+from formtune.violations import Checked
 
 SPLITS = ("eval", "train")  # build order: evaluation first
 MAX_ATTEMPTS_PER_EXAMPLE = 20
@@ -139,9 +140,8 @@ class DatasetBuilder:
         for i, example in enumerate(spec.examples):
             checked = check(self.format.render(example.output), self.task)
             if not checked.valid:
-                first = checked.violations[0]
-                raise self._task_error(f"examples[{i}]", f"the output breaks the task at {first.path or '/'}: "
-                                       f"{first.message}; fix the example")
+                raise self._task_error(f"examples[{i}]", f"the output breaks the task at {_why(checked)}; "
+                                       "fix the example")
         drafts: list[Draft] = []
         failures: list[str] = []
         for index in range(PROBE_DRAFTS):
@@ -155,9 +155,8 @@ class DatasetBuilder:
             raise self._task_error("data.generator", f"{self.generator.name} cannot make an output: {failures[0]}")
         verdicts = [check(self.format.render(d.output), self.task) for d in drafts]
         if not any(v.valid for v in verdicts):
-            first = verdicts[0].violations[0]
             raise self._task_error("data.generator", f"{self.generator.name} makes outputs that break the task "
-                                   f"({first.path or '/'}: {first.message})")
+                                   f"({_why(verdicts[0])})")
         if spec.data.layouts or spec.data.absent or (not self.task.templates and any(d.input is None for d in drafts)):
             self.view  # noqa: B018 - layouts need a JSON Schema: say so before any work
         unwritten = [d for d in drafts if d.input is None]  # a draft with its own input needs no template
@@ -399,6 +398,15 @@ class DatasetBuilder:
         reasons = "; ".join(f"{r} ({n})" for r, n in rejects.counts.get(split, Counter()).most_common(3))
         raise TaskError(f"{split}: only {count} of {target} examples after {index} candidates "
                         f"({made} accepted), too few to reach {target}; top rejections: {reasons or 'none'}")
+
+
+def _why(checked: Checked) -> str:
+    """``path: message`` of the first violation of an invalid document, for the probe's errors. A
+    format may call its own rendering invalid without a violation (it parsed only leniently)."""
+    if not checked.violations:
+        return "/: the format rejects its own rendering and gives no reason"
+    first = checked.violations[0]
+    return f"{first.path or '/'}: {first.message}"
 
 
 def build_dataset(task: Task, folder: Path, *, progress: bool = True, rebuild: bool = False) -> BuildSummary:
