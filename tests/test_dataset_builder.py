@@ -335,13 +335,13 @@ def test_a_task_without_templates_writes_every_input_with_a_layout(tmp_path):
 # -- resuming, trimming, giving up -----------------------------------------------------------
 
 def test_a_resumed_or_trimmed_build_equals_a_fresh_one_even_with_rejections_and_repeats(tmp_path):
-    sized = {n: PERSON_TASK.replace("train: 40", f"train: {n}") for n in (20, 30, 40)}
+    sized = {n: PERSON_TASK.replace("train: 40", f"train: {n}") for n in (1, 20, 30, 40)}
     for n, text in sized.items():
         _, task = person(tmp_path / f"fresh{n}", text, generator="uneven")
         build_dataset(task, tmp_path / f"fresh{n}" / "out", progress=False)
     rejected = (tmp_path / "fresh40" / "out" / "rejected.jsonl").read_text()
     assert "duplicate input" in rejected and "at /age" in rejected and "schema:type at /" in rejected
-    for steps in ([30, 40], [40, 20], [20, 40, 30]):
+    for steps in ([30, 40], [40, 20], [20, 40, 30], [40, 1]):  # 1: the hand-written example alone
         folder = tmp_path / "-".join(map(str, steps))
         for n in steps:
             _, task = person(folder, sized[n], generator="uneven")
@@ -407,14 +407,20 @@ def test_a_resumed_build_that_cannot_finish_counts_what_it_made_before(tmp_path)
 
 
 def test_the_progress_bar_is_on_by_default_and_starts_at_what_the_folder_holds(tmp_path, capsys):
+    def bar() -> str:
+        shown = capsys.readouterr()
+        return (shown.out + shown.err).strip()
+
     task_file, task = person(tmp_path, PERSON_TASK.replace("train: 40", "train: 30"))
+    build_dataset(task, tmp_path / "quiet", progress=False)
+    assert bar() == ""
     build_dataset(task, tmp_path / "out")
-    shown = capsys.readouterr()
-    assert "generating" in shown.out + shown.err and "100%" in shown.out + shown.err
+    shown = bar()
+    assert shown.startswith("generating ") and shown.endswith(" 100% 0:00:00"), shown
     task_file.write_text(PERSON_TASK)
     DatasetBuilder(load_task(task_file), tmp_path / "out").build()
-    shown = capsys.readouterr()
-    assert "generating" in shown.out + shown.err and "100%" in shown.out + shown.err
+    shown = bar()  # 40 of 50 were there: the bar starts at them and ends full
+    assert shown.startswith("generating ") and " 100% " in shown, shown
 
 
 def test_where_a_folder_cannot_be_made_or_read_the_message_says_why(tmp_path):
