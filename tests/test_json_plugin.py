@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from formtune.check import check
 from formtune.errors import SchemaError
@@ -217,3 +219,25 @@ def test_every_remote_ref_is_checked_before_any_work(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SchemaError, match=r"\$ref 'money.json' at /properties/p "):
         compile_schema({"properties": {"p": {"$ref": "money.json"}}})
+
+
+@pytest.mark.parametrize("text", ["Sure! {", "```json\n{", "{} and more", '{"a": 1}\n{"b": 2}', "nulx", "truex",
+                                  "fals3", "@", "'single'", "1. ", "12 3"])
+def test_a_completion_that_cannot_become_one_document_is_not_viable(text):
+    assert not FMT.viable(text) and not FMT.parse(text).valid
+
+
+@pytest.mark.parametrize("text", ["", "  ", "{", '{"a": [1, 2', "t", "nu", "-", "1", "1.", "1e", "1E+", "0.5e-",
+                                  '"unfinished', '{"a": 1}  '])
+def test_an_unfinished_document_is_viable(text):
+    assert FMT.viable(text)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                              st.text(max_size=8)),
+                    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner,
+                                                                                         max_size=3)), max_leaves=8))
+def test_every_prefix_of_a_rendered_document_is_viable(value):
+    text = FMT.render(value)
+    assert all(FMT.viable(text[:end]) for end in range(len(text) + 1))

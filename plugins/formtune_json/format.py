@@ -66,6 +66,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int,
                             object_pairs_hook=_unique_keys)
+#: A JSON number, or the beginning of one, and nothing else.
+_NUMBER_SO_FAR = re.compile(r"-|-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][+-]?[0-9]*)?")
 
 
 def _checked(value: Any) -> Any:
@@ -143,6 +145,8 @@ class JsonFormat(Format):
         literal = {"t": "true", "f": "false", "n": "null"}.get(text[0])
         if literal and not (text.startswith(literal) or literal.startswith(text)):
             return False
+        if _NUMBER_SO_FAR.fullmatch(text):
+            return True  # "1." and "1e" decode as 1 followed by text, yet they are numbers being written
         try:
             _, end = _DECODER.raw_decode(text)
         except (ValueError, RecursionError):
