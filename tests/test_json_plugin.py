@@ -241,3 +241,20 @@ def test_an_unfinished_document_is_viable(text):
 def test_every_prefix_of_a_rendered_document_is_viable(value):
     text = FMT.render(value)
     assert all(FMT.viable(text[:end]) for end in range(len(text) + 1))
+
+
+def test_patterns_are_searched_under_a_time_limit_in_process():
+    # The in-process twin of test_reliability_07's subprocess test, which mutants cannot reach.
+    schema = {"type": "object", "properties": {"a": {"pattern": "^a+$"}, "b": {"pattern": "^(b|bb)+$"}},
+              "patternProperties": {"^x": {"type": "integer"}, "^(c|cc)+$": {"type": "integer"}}}
+    found = violations(compile_schema(schema), {"a": "ab", "b": "b" * 60 + "!", "x1": "s", "y": "s",
+                                                "c" * 60 + "!": 1, "cc": "s"})
+    timeout = "took over 0.5 s on this string (the pattern backtracks catastrophically); the value is rejected"
+    assert sorted((v.path, v.message) for v in found) == sorted([
+        ("/a", "'ab' does not match '^a+$'"),
+        ("/b", f"matching '^(b|bb)+$' {timeout}"),
+        ("/x1", "'s' is not of type 'integer'"),
+        ("", f"matching '^(c|cc)+$' {timeout}"),
+        ("/cc", "'s' is not of type 'integer'"),  # a key after the one that timed out is still checked
+    ])
+    assert violations(compile_schema({"pattern": "^a+$", "patternProperties": {"^x": False}}), 5) == []
