@@ -32,7 +32,9 @@ from formtune.errors import FormtuneError
 class Recording:
     \"\"\"Valid people; remembers every (seed, index) it was asked for.\"\"\"
     name = "recording"
-    calls = []
+
+    def __init__(self):
+        self.calls = []
 
     def draft(self, task, *, seed, index):
         self.calls.append((seed, index))
@@ -121,12 +123,18 @@ def person(tmp_path: Path, text: str = PERSON_TASK, generator: str | None = None
     return task_file, load_task(task_file, build_registry([tmp_path / "generators.py"]))
 
 
-def failure(task, folder: Path) -> str:
-    """The message of the task error a build of ``task`` stops with; nothing may have been written."""
-    with pytest.raises(TaskError) as caught:
+def error_of(task, folder: Path, kind: type[Exception] = TaskError) -> str:
+    """The message of the error (of ``kind``) a build of ``task`` into ``folder`` stops with."""
+    with pytest.raises(kind) as caught:
         build_dataset(task, folder, progress=False)
-    assert not folder.exists()
     return str(caught.value)
+
+
+def failure(task, folder: Path) -> str:
+    """The message of the task error a build of ``task`` stops with before it writes anything."""
+    message = error_of(task, folder)
+    assert not folder.exists()
+    return message
 
 
 # -- before any work -------------------------------------------------------------------------
@@ -227,22 +235,16 @@ def test_a_rebuild_says_so_and_a_fresh_folder_has_nothing_to_say(tmp_path):
     assert build_dataset(task, tmp_path / "out", progress=False, rebuild=True).notes == ["rebuilt from scratch"]
 
 
-def _refusal(task, folder: Path) -> str:
-    with pytest.raises(UsageError) as caught:
-        build_dataset(task, folder, progress=False)
-    return str(caught.value)
-
-
 def test_a_folder_of_another_task_version_is_refused_with_the_command_that_remakes_it(tmp_path):
     task_file, task = person(tmp_path)
     out = tmp_path / "out"
     build_dataset(task, out, progress=False)
     changed = load_task(person_task(tmp_path, PERSON_TASK.replace("Extract the person", "Give the person")))
-    assert _refusal(changed, out) == (f"{out} holds rows made for another version of the task (instructions "
-                                      f"changed); make them again with `formtune generate {task_file} --out {out} "
-                                      "--rebuild`, or write into another folder")
+    assert error_of(changed, out, UsageError) == (
+        f"{out} holds rows made for another version of the task (instructions changed); make them again with "
+        f"`formtune generate {task_file} --out {out} --rebuild`, or write into another folder")
     changed.source = None  # a task made in code has no file to name
-    assert f"`formtune generate TASK_FILE --out {out} --rebuild`" in _refusal(changed, out)
+    assert f"`formtune generate TASK_FILE --out {out} --rebuild`" in error_of(changed, out, UsageError)
 
 
 def test_a_manifest_without_parts_or_with_another_fingerprint_says_what_it_can(tmp_path):
@@ -251,10 +253,10 @@ def test_a_manifest_without_parts_or_with_another_fingerprint_says_what_it_can(t
     build_dataset(task, out, progress=False)
     manifest = json.loads((out / "dataset.json").read_text())
     (out / "dataset.json").write_text(json.dumps({**manifest, "fingerprint": "0" * 64}))
-    assert "another version of the task (nothing that shapes the data);" in _refusal(task, out)
+    assert "another version of the task (nothing that shapes the data);" in error_of(task, out, UsageError)
     (out / "dataset.json").write_text(json.dumps({"fingerprint": "0" * 64}))
     assert ("another version of the task (it was made without a fingerprint (an older formtune, or an edited "
-            "folder));") in _refusal(task, out)
+            "folder));") in error_of(task, out, UsageError)
 
 
 def test_errors_of_a_task_made_in_code_name_the_task(tmp_path):
@@ -369,7 +371,7 @@ def test_a_repeated_hand_written_example_is_rejected_once(tmp_path):
 def test_a_hopeless_build_stops_at_its_early_limit_naming_the_three_top_rejections(tmp_path):
     _, task = person(tmp_path, PERSON_TASK.replace("train: 40", "train: 1000").replace("eval: 10", "eval: 0"),
                      generator="mixed")
-    message = failure_in(task, tmp_path / "out")
+    message = error_of(task, tmp_path / "out")
     assert message == ("train: only 2 of 1000 examples after 100 candidates (1 accepted), too few to reach 1000; top "
                        "rejections: duplicate input (39); invalid: schema:minimum at /age (30); "
                        "invalid: schema:type at /age (20)")
@@ -380,16 +382,9 @@ def test_a_build_stops_when_its_attempt_budget_is_spent(tmp_path):
     task_file.write_text("name: tiny\nschema: {type: object, properties: {n: {enum: [1, 2, 3]}}, required: [n], "
                          "additionalProperties: false}\ninstructions: x\n"
                          "templates: [{name: t, text: 'always the same'}]\ndata: {train: 2, eval: 1}\n")
-    assert failure_in(load_task(task_file), tmp_path / "out") == (
+    assert error_of(load_task(task_file), tmp_path / "out") == (
         "train: only 0 of 2 examples after 40 candidates (0 accepted), too few to reach 2; top rejections: "
         "duplicate input (40)")
-
-
-def failure_in(task, folder: Path) -> str:
-    """The message of the task error a build stops with after it started writing."""
-    with pytest.raises(TaskError) as caught:
-        build_dataset(task, folder, progress=False)
-    return str(caught.value)
 
 
 def test_a_resumed_build_that_cannot_finish_counts_what_it_made_before(tmp_path):
@@ -399,7 +394,7 @@ def test_a_resumed_build_that_cannot_finish_counts_what_it_made_before(tmp_path)
     build_dataset(task, tmp_path / "out", progress=False)
     _, task = person(tmp_path, PERSON_TASK.replace("eval: 10", "eval: 0").replace("train: 40", "train: 1000"),
                      generator="uneven")
-    message = failure_in(task, tmp_path / "out")
+    message = error_of(task, tmp_path / "out")
     rows = read_rows(tmp_path / "out" / "train.jsonl")
     made = sum(r["provenance"]["source"] == "synthetic" for r in rows)
     assert message.startswith(f"train: only {len(rows)} of 1000 examples after {made * 40 + 1} candidates "
@@ -426,12 +421,10 @@ def test_the_progress_bar_is_on_by_default_and_starts_at_what_the_folder_holds(t
 def test_where_a_folder_cannot_be_made_or_read_the_message_says_why(tmp_path):
     _, task = person(tmp_path)
     (tmp_path / "file").write_text("")
-    with pytest.raises(UsageError) as caught:
-        build_dataset(task, tmp_path / "file", progress=False)
-    assert str(caught.value) == f"{tmp_path / 'file'} is a file, not a dataset folder; give a folder"
-    with pytest.raises(UsageError) as caught:
-        build_dataset(task, tmp_path / "file" / "out", progress=False)
-    assert str(caught.value) == f"cannot create the dataset folder {tmp_path / 'file' / 'out'} (Not a directory)"
+    assert error_of(task, tmp_path / "file", UsageError) == (f"{tmp_path / 'file'} is a file, not a dataset folder; "
+                                                             "give a folder")
+    assert error_of(task, tmp_path / "file" / "out", UsageError) == (
+        f"cannot create the dataset folder {tmp_path / 'file' / 'out'} (Not a directory)")
 
     deep = tmp_path / "a" / "b" / "out"
     assert build_dataset(task, deep, progress=False).accepted == {"eval": 10, "train": 40}
@@ -439,16 +432,14 @@ def test_where_a_folder_cannot_be_made_or_read_the_message_says_why(tmp_path):
     train = deep / "train.jsonl"
     lines = train.read_text().splitlines(keepends=True)
     train.write_text("".join([lines[0], "{not json}\n", *lines[1:]]))
-    with pytest.raises(UsageError) as caught:
-        build_dataset(task, deep, progress=False)
-    assert str(caught.value).startswith(f"{train}:2")
-    assert str(caught.value).endswith("; the folder was edited or damaged: make it again with --rebuild")
+    message = error_of(task, deep, UsageError)
+    assert message.startswith(f"{train}:2")
+    assert message.endswith("; the folder was edited or damaged: make it again with --rebuild")
     row = json.loads(lines[0])
     del row["provenance"]
     train.write_text("".join([lines[0], json.dumps(row) + "\n", *lines[1:]]))
-    with pytest.raises(UsageError) as caught:
-        build_dataset(task, deep, progress=False)
-    assert str(caught.value) == f"{train}:2: a row of another task version; make the folder again with --rebuild"
+    assert error_of(task, deep, UsageError) == (f"{train}:2: a row of another task version; make the folder again "
+                                                "with --rebuild")
 
 
 MUTE_FORMAT = """
