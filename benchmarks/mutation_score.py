@@ -280,7 +280,7 @@ def recheck_all(folder: Path, names: list[str], tests: list[str], limit: float, 
 def mutated_module(folder: Path, name: str) -> tuple[Path, str] | None:
     """The module (relative to ``folder``) that mutant ``name`` changes and its mutated text;
     ``folder``'s own source is left as it was."""
-    module = Path("src") / (name.split(".x_")[0].split(".xǁ")[0].replace(".", "/") + ".py")
+    module = Path("src") / (module_of(name).replace(".", "/") + ".py")
     original = (folder / module).read_text()
     try:
         if subprocess.run([str(MUTMUT), "apply", name], cwd=folder, capture_output=True).returncode:
@@ -288,6 +288,12 @@ def mutated_module(folder: Path, name: str) -> tuple[Path, str] | None:
         return module, (folder / module).read_text()
     finally:
         (folder / module).write_text(original)
+
+
+def module_of(name: str) -> str:
+    """The dotted module of a mutant, as mutmut names them: ``module.x_func__mutmut_3`` or
+    ``module.xǁClassǁmethod__mutmut_3``."""
+    return name.split(".x_")[0].split(".xǁ")[0]
 
 
 def diff_of(folder: Path, name: str) -> str:
@@ -330,7 +336,7 @@ def report(folder: Path, statuses: dict[str, str]) -> tuple[int, int]:
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     survivors = []
     for name, status in sorted(statuses.items(), key=lambda kv: _natural(kv[0])):
-        by_module[name.split(".x_")[0].split(".xǁ")[0]][status] += 1
+        by_module[module_of(name)][status] += 1
         if status not in KILLED:
             survivors.append(f"  {name} ({status})\n      {diff_of(folder, name)}")
     killed = total = 0
