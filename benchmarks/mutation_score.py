@@ -77,8 +77,10 @@ DATASET_TESTS = ["tests/test_dataset.py", "--deselect=tests/test_dataset.py::tes
 GROUPS = [  # cheapest first
     Group("metrics", ["src/formtune/metrics.py"], ["tests/test_metrics.py"]),
     Group("validation", ["src/formtune/check.py", "src/formtune/schema/compile.py", "plugins/formtune_json/format.py"],
-          ["tests/test_json_plugin.py", "tests/test_metrics.py", "tests/test_api.py::test_validate_files_reports_each_file",
-           "tests/test_toy_format.py::test_the_format_checks_its_own_documents"]),
+          ["tests/test_json_plugin.py", "tests/test_schema_compile.py", "tests/test_metrics.py",
+           "tests/test_api.py::test_validate_files_reports_each_file",
+           "tests/test_toy_format.py::test_the_format_checks_its_own_documents",
+           "tests/test_rules_seams.py::test_only_validators_that_name_input_and_meta_receive_them"]),
     Group("plugin registry", ["src/formtune/plugins.py"], ["tests/test_plugins.py", "tests/test_task.py"]),
     Group("sampler check", ["src/formtune/schema/sampler/core.py"],
           ["tests/test_sampler.py", "tests/test_api.py::test_the_sampler_never_returns_an_instance_its_validator_rejects",

@@ -12,7 +12,7 @@ from formtune.check import check
 from formtune.errors import SchemaError
 from formtune.schema.compile import compile_schema, violations
 from formtune.task import Task
-from formtune_json.format import JsonFormat
+from formtune_json.format import MAX_DIGITS, MAX_LENIENT_STARTS, JsonFormat
 
 FMT = JsonFormat()
 
@@ -145,7 +145,9 @@ def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
     schema = tmp_path / "s.json"
     schema.write_text(json.dumps({"type": "object", "properties": {"a": {"enum": [1, 2]}, "b": {"type": "string"}},
                                   "required": ["a", "b"], "additionalProperties": False}))
-    language = re.compile(to_regex(FMT.constraint(Task.from_schema(schema)).output_type))
+    constraint = FMT.constraint(Task.from_schema(schema))
+    assert constraint.notes == ("/properties/b: string capped at 200 characters while decoding",)
+    language = re.compile(to_regex(constraint.output_type))
     assert language.fullmatch(FMT.render({"a": 1, "b": "x"}))  # what the model was trained to write
     assert language.fullmatch('{"a":2,"b":""}')
     assert not language.fullmatch(FMT.render({"a": 3, "b": "x"}))  # outside the schema
@@ -161,6 +163,18 @@ def test_strict_parse_errors_say_what_is_wrong(text, message):
     [violation] = FMT.parse(text).violations
     assert violation.path == "" and violation.message.startswith("not a single JSON document: ")
     assert message in violation.message
+
+
+def test_integers_are_bounded_by_their_number_of_digits():
+    assert FMT.parse("9" * MAX_DIGITS).valid and FMT.parse("-" + "9" * MAX_DIGITS).valid
+    [violation] = FMT.parse("-" + "9" * (MAX_DIGITS + 1)).violations
+    assert violation.message.endswith(f"an integer of {MAX_DIGITS + 1} digits is too long (limit {MAX_DIGITS})")
+
+
+def test_lenient_extraction_tries_a_bounded_number_of_starts():
+    document = '{"a": 1}'
+    assert FMT.parse("{x " * (MAX_LENIENT_STARTS - 1) + document, lenient=True).value == {"a": 1}
+    assert not FMT.parse("{x " * MAX_LENIENT_STARTS + document, lenient=True).parsed
 
 
 def test_lenient_extraction_skips_what_does_not_parse():
@@ -222,7 +236,7 @@ def test_every_remote_ref_is_checked_before_any_work(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("text", ["Sure! {", "```json\n{", "{} and more", '{"a": 1}\n{"b": 2}', "nulx", "truex",
-                                  "fals3", "@", "'single'", "1. ", "12 3"])
+                                  "fals3", "trux", "@", "X", "'single'", "1. ", "12 3"])
 def test_a_completion_that_cannot_become_one_document_is_not_viable(text):
     assert not FMT.viable(text) and not FMT.parse(text).valid
 

@@ -34,6 +34,8 @@ def test_only_validators_that_name_input_and_meta_receive_them(tmp_path, monkeyp
     monkeypatch.setattr(Task, "validators", [plain, aware])
     check(json.dumps({"route": "auto"}), task, input="the text", meta={"facts": {"a": 1}})
     assert plain.calls == [()] and aware.calls == [("the text", {"facts": {"a": 1}})]
+    check(json.dumps({"route": "auto"}), task)  # no provenance: an empty one, never None
+    assert aware.calls[-1] == (None, {})
 
 
 def test_task_metrics_exist_only_for_tasks_with_rules(tmp_path):
