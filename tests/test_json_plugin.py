@@ -6,13 +6,13 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from formtune.check import check
 from formtune.errors import SchemaError
 from formtune.schema.compile import compile_schema, violations
 from formtune.task import Task
 from formtune_json.format import MAX_DIGITS, MAX_LENIENT_STARTS, JsonFormat
+from json_values import json_values
 
 FMT = JsonFormat()
 
@@ -248,10 +248,7 @@ def test_an_unfinished_document_is_viable(text):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                              st.text(max_size=8)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner,
-                                                                                         max_size=3)), max_leaves=8))
+@given(json_values())
 def test_every_prefix_of_a_rendered_document_is_viable(value):
     text = FMT.render(value)
     assert all(FMT.viable(text[:end]) for end in range(len(text) + 1))

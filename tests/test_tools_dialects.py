@@ -15,19 +15,15 @@ from formtune_tools.constraint import sequence
 from formtune_tools.hermes import HermesDialect
 from formtune_tools.jsonlist import JsonListDialect
 from formtune_tools.pycalls import PythonCallsDialect
+from json_values import ARGUMENT_VALUES
 
 DIALECTS = [HermesDialect(), JsonListDialect(), PythonCallsDialect()]
 IDS = [d.name for d in DIALECTS]
 
 identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True).filter(lambda s: not keyword.iskeyword(s))
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                    st.floats(allow_nan=False, allow_infinity=False, width=64), st.text(max_size=30))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                      max_leaves=12)
 names = st.lists(identifiers, min_size=1, max_size=3).map(".".join)
-calls = st.lists(st.fixed_dictionaries({"name": names, "arguments": st.dictionaries(identifiers, values, max_size=4)}),
-                 min_size=1, max_size=4)
+arguments = st.dictionaries(identifiers, ARGUMENT_VALUES, max_size=4)
+calls = st.lists(st.fixed_dictionaries({"name": names, "arguments": arguments}), min_size=1, max_size=4)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=IDS)

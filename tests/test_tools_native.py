@@ -25,6 +25,7 @@ from formtune.evaluate import Variant, evaluate, load_examples
 from formtune.task import load_task
 from formtune.train import to_prompt_completion
 from formtune_tools.native import TemplateSyntax, tool_calls
+from json_values import ARGUMENT_VALUES
 
 QWEN_LIKE = """
 {%- if tools %}<|im_start|>system
@@ -126,13 +127,8 @@ def written(tokenizer, calls, end_of_turn):
     return full[len(prompt):len(full) - len(end_of_turn)]
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                    st.floats(allow_nan=False, allow_infinity=False, width=64), st.text(max_size=30))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                      max_leaves=12)
 names = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
-call = st.fixed_dictionaries({"name": names, "arguments": st.dictionaries(names, values, max_size=4)})
+call = st.fixed_dictionaries({"name": names, "arguments": st.dictionaries(names, ARGUMENT_VALUES, max_size=4)})
 
 
 @pytest.mark.parametrize("family", TEMPLATES)

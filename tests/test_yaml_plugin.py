@@ -21,6 +21,7 @@ from formtune_yaml.constraint import plain_string, yaml_regex
 from formtune_yaml.format import YamlFormat
 from formtune_yaml.read import MAX_ALIAS_NODES, MAX_CHARS, YamlRejected, read_yaml
 from formtune_yaml.write import FIRST_UNICODE, PLAIN, RESERVED, UNICODE, render_yaml
+from json_values import json_values
 from sampling import corpus_dir
 
 FMT = YamlFormat()
@@ -85,9 +86,7 @@ def test_a_completion_that_cannot_become_one_document_is_not_viable(text):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner,
-                                                                                         max_size=3)), max_leaves=8))
+@given(json_values(floats=False))
 def test_every_prefix_of_a_rendered_document_is_viable(value):
     text = render_yaml(value)
     assert all(FMT.viable(text[:end]) for end in range(len(text) + 1))
@@ -236,9 +235,7 @@ TRICKY = st.sampled_from(["no", "on", "off", "yes", "y", "N", "010", "0o7", "0x1
                           "...", "a\tb", "\ufeff", "\x85", "\u2028", "ü", "日本", "🎉", "2 eggs", "Zoë"])
 TEXT = st.one_of(TRICKY, st.text(), st.builds(lambda a, b: a + b, TRICKY, st.text(max_size=4)),
                  st.builds(lambda a, b: a + b, st.text(max_size=4), TRICKY))
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT)
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(TEXT, inner, max_size=4)), max_leaves=20)
+VALUES = json_values(text=TEXT, keys=TEXT, size=4, leaves=20)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
