@@ -180,6 +180,49 @@ def test_the_sampler_counts_a_validator_crash_as_a_failure(monkeypatch):
     assert str(err.value) == "cannot satisfy 'validator' at /: jsonschema fails on this instance: RecursionError('too deep')"
 
 
+def test_validator_crashes_are_counted_like_other_failures(monkeypatch):
+    from formtune.schema.sampler.core import SchemaSampler
+
+    sampler = SchemaSampler(BOUNDED)
+    real = sampler.validator
+
+    def crash(instance):
+        if instance == "crash":
+            raise RecursionError("too deep")
+        return real.iter_errors(instance)
+
+    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=real._resolver)
+    scripted_draws(monkeypatch, {"n": 1}, {"n": 2}, "crash")  # two invalid draws, then eighteen crashes
+    with pytest.raises(SamplingError) as err:
+        sampler.sample(0)
+    assert (err.value.keyword, err.value.path) == ("validator", "/")
+    scripted_draws(monkeypatch, "crash", "crash", {"n": 1})  # two crashes, then eighteen invalid draws
+    with pytest.raises(SamplingError) as err:
+        sampler.sample(0)
+    assert (err.value.keyword, err.value.path) == ("minimum", "/properties/n")
+
+
+def test_running_out_of_time_names_the_work_unless_an_attempt_failed_first(monkeypatch):
+    from formtune.schema.sampler import budget, core
+    from formtune.schema.sampler.keywords import Unsat
+
+    monkeypatch.setattr(budget, "SECONDS", -1.0)  # the deadline has passed before the first step
+    with pytest.raises(SamplingError) as err:
+        core.SchemaSampler(BOUNDED).sample(0)
+    assert (err.value.keyword, err.value.path, str(err.value)) == (
+        "type", "/", "cannot satisfy 'type' at /: no instance within -1 s of CPU time (most work went to 'type')")
+
+    outcomes = [Unsat("pattern", "/a", "no string matches"), budget.OutOfTime("items", "/b", "out of time")]
+
+    def draw(self, *args, **kwargs):
+        raise outcomes.pop(0)
+
+    monkeypatch.setattr(core.Draw, "value", draw)
+    with pytest.raises(SamplingError) as err:
+        core.SchemaSampler(BOUNDED).sample(0)
+    assert str(err.value) == "cannot satisfy 'pattern' at /a: no string matches"  # and no attempt after the clock
+
+
 def test_boolean_schemas():
     from formtune.schema.sampler.core import SchemaSampler
 

@@ -249,6 +249,12 @@ def test_recursion_is_depth_limited() -> None:
     assert all(depth(v) <= 10 for v in draws(linked, max_depth=3))
 
 
+def test_the_root_is_depth_zero() -> None:
+    # Optional properties thin out with depth and vanish at max_depth: the root, at depth 0, still has them.
+    values = draws({"type": "object", "properties": {"a": {"type": "integer"}}}, max_depth=1, realistic=False)
+    assert 0 < sum("a" in v for v in values) < len(values)
+
+
 def test_anchor_id_and_remote_refs(tmp_path: Path) -> None:
     anchored = {"$defs": {"a": {"$anchor": "code", "type": "string", "pattern": "^c\\d$"}},
                 "type": "object", "required": ["c"], "properties": {"c": {"$ref": "#code"}}}
