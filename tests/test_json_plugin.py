@@ -175,6 +175,8 @@ def test_lenient_extraction_tries_a_bounded_number_of_starts():
     document = '{"a": 1}'
     assert FMT.parse("{x " * (MAX_LENIENT_STARTS - 1) + document, lenient=True).value == {"a": 1}
     assert not FMT.parse("{x " * MAX_LENIENT_STARTS + document, lenient=True).parsed
+    # Nested past Python's recursion limit: no document starts within the first starts, and no crash.
+    assert not FMT.parse("see: " + "[" * 5000 + "]" * 5000, lenient=True).parsed
 
 
 def test_lenient_extraction_skips_what_does_not_parse():
@@ -241,7 +243,8 @@ def test_a_completion_that_cannot_become_one_document_is_not_viable(text):
     assert not FMT.viable(text) and not FMT.parse(text).valid
 
 
-@pytest.mark.parametrize("text", ["", "  ", "{", '{"a": [1, 2', "t", "nu", "-", "1", "1.", "1e", "1E+", "0.5e-",
+@pytest.mark.parametrize("text", ["", "  ", "{", '{"a": [1, 2', "t", "nu", "fa", "false", "-", "1", "1.", "1e", "1E+",
+                                  "0.5e-",
                                   '"unfinished', '{"a": 1}  '])
 def test_an_unfinished_document_is_viable(text):
     assert FMT.viable(text)

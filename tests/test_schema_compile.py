@@ -120,3 +120,37 @@ def test_a_pattern_only_python_re_compiles_still_works(monkeypatch):
         assert violations(validator, "aa") == [] and [v.kind for v in violations(validator, "b")] == ["schema:pattern"]
     finally:
         compile_module._compiled.cache_clear()
+
+
+def test_a_reference_to_nothing_is_an_error_before_any_work(folder):
+    (folder / "defs.json").write_text(json.dumps({"$defs": {"n": {"type": "integer"}, "a": {"$anchor": "here"}}}))
+    cases = {
+        "#/$defs/missing": "points to nothing: there is no /$defs/missing in this schema",
+        "defs.json#/$defs/missing": "points to nothing: there is no /$defs/missing in 'defs.json'",
+        "defs.json#nowhere": "points to nothing: there is no anchor 'nowhere' in 'defs.json'",
+    }
+    for ref, why in cases.items():
+        with pytest.raises(SchemaError) as err:
+            compile_schema({"properties": {"a": {"$ref": ref}}}, base_dir=folder)
+        assert str(err.value) == f"$ref {ref!r} at /properties/a {why}"
+    fine = compile_schema({"prefixItems": [{"$ref": "defs.json#/$defs/n"}, {"$ref": "defs.json#here"}]},
+                          base_dir=folder)  # a pointer and an anchor that exist
+    assert [v.path for v in violations(fine, ["s", "s"])] == ["/0"]
+
+
+def test_references_resolve_in_the_scope_of_the_nearest_id():
+    # "#/$defs/n" inside the subschema with its own $id means that subschema's $defs, not the root's.
+    inner = {"$id": "https://example.com/s/inner.json", "$defs": {"n": {"type": "integer"}}, "$ref": "#/$defs/n"}
+    validator = compile_schema({"$defs": {"inner": inner}, "properties": {"x": {"$ref": "inner.json"}},
+                                "$id": ROOT_ID})
+    assert [v.path for v in violations(validator, {"x": "s"})] == ["/x"] and violations(validator, {"x": 1}) == []
+    # In draft 4 "id" is also a fine property name: a schema, not a base URI.
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "definitions": {"s": {"type": "string"}},
+              "properties": {"id": {"$ref": "#/definitions/s"}}}
+    assert [v.path for v in violations(compile_schema(draft4), {"id": 1})] == ["/id"]
+
+
+def test_references_deep_under_an_unknown_keyword_are_a_clear_error():
+    # jsonschema's own check does not descend into keywords it does not know; the search for $ref does.
+    with pytest.raises(SchemaError, match="^the schema is nested too deeply to check$"):
+        compile_schema(_nested("x-extension", 5000, {}))

@@ -107,13 +107,6 @@ def _loads(text: str) -> Any:
         raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
 
 
-def _raw_decode(text: str, start: int) -> Any:
-    try:
-        return _checked(_DECODER.raw_decode(text, start)[0])
-    except RecursionError:
-        raise _NotJson(f"nested deeper than {MAX_DEPTH} levels") from None
-
-
 class JsonFormat(Format):
     """The whole completion must be exactly one JSON document (surrounding whitespace aside)."""
 
@@ -163,7 +156,7 @@ def _extract(text: str) -> Any:
             pass
     for match in itertools.islice(re.finditer(r"[\[{]", text), MAX_LENIENT_STARTS):
         try:
-            return _raw_decode(text, match.start())
-        except ValueError:
+            return _checked(_DECODER.raw_decode(text, match.start())[0])
+        except (ValueError, RecursionError):  # not a document here (too deep counts as none)
             continue
     return NOT_FOUND

@@ -150,7 +150,7 @@ def _compile(schema: Mapping[str, Any] | bool, base_dir: Path | None, extra: Map
 
     registry: referencing.Registry = referencing.Registry(retrieve=retrieve)  # type: ignore[call-arg]
     validator = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
-    _check_refs(validator, schema, failures)
+    _check_refs(validator, schema, spec, root_id, failures)
     return validator
 
 
@@ -158,8 +158,7 @@ def _local_file(uri: str, base_dir: Path | None, root_id: Any) -> Path | None:
     """Where the schema ``uri`` is found on disk, or ``None`` when it is only on the network."""
     parsed = urlparse(uri)
     if parsed.scheme == "file" or (parsed.scheme == "" and base_dir is not None):
-        target = Path(unquote(parsed.path))
-        return target if target.is_absolute() else (base_dir or Path.cwd()) / target
+        return (base_dir or Path.cwd()) / unquote(parsed.path)  # an absolute path stays itself
     if isinstance(root_id, str) and base_dir is not None:
         folder = root_id.rsplit("/", 1)[0] + "/"
         if "/" in root_id and uri.startswith(folder) and ".." not in uri[len(folder):].split("/"):
@@ -167,41 +166,57 @@ def _local_file(uri: str, base_dir: Path | None, root_id: Any) -> Path | None:
     return None
 
 
-def _refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (pointer, reference) for every ``$ref`` in a schema."""
+def _refs(node: Any, resolver: Any, spec: Any, pointer: str = "") -> Iterator[tuple[str, str, Any]]:
+    """Yield (pointer, reference, resolver) for every ``$ref`` in a schema, with the resolver of its
+    scope: a subschema with its own ``$id`` is the base of the references inside it."""
     if isinstance(node, Mapping):
+        if pointer and _id_of(node, spec) is not None:
+            resolver = resolver.in_subresource(spec.create_resource(node))
         ref = node.get("$ref")
         if isinstance(ref, str):
-            yield pointer, ref
+            yield pointer, ref, resolver
         for key, child in node.items():
             if key not in ("enum", "const", "examples", "default"):
-                yield from _refs(child, f"{pointer}/{key}")
+                yield from _refs(child, resolver, spec, f"{pointer}/{key}")
     elif isinstance(node, list):
         for i, child in enumerate(node):
-            yield from _refs(child, f"{pointer}/{i}")
+            yield from _refs(child, resolver, spec, f"{pointer}/{i}")
 
 
-def _check_refs(validator: Validator, schema: Any, failures: dict[str, str]) -> None:
-    """Resolve every remote ``$ref`` now, so a missing one is a clear error before any work."""
-    resolver = validator._resolver  # type: ignore[attr-defined]
+def _id_of(node: Mapping[str, Any], spec: Any) -> str | None:
+    """The base URI a subschema sets, or ``None``; a property named ``id`` or ``$id`` (its value a
+    schema, not a string) sets none."""
     try:
-        refs = list(_refs(schema))
+        found = spec.id_of(node)
+    except (AttributeError, TypeError):  # draft 4's "id" holding a schema, in a "properties" map
+        return None
+    return found if isinstance(found, str) else None
+
+
+def _check_refs(validator: Validator, schema: Any, spec: Any, root_id: Any, failures: dict[str, str]) -> None:
+    """Resolve every ``$ref`` now, so a missing file or a pointer to nothing is a clear error
+    before any work (jsonschema would only fail on it while validating, with a traceback)."""
+    try:
+        refs = list(_refs(schema, validator._resolver, spec))  # type: ignore[attr-defined]
     except RecursionError:
         raise SchemaError("the schema is nested too deeply to check") from None
-    for pointer, ref in refs:
-        uri, _ = urldefrag(ref)
-        if not uri:
-            continue  # local reference: resolved against the document itself
+    for pointer, ref, resolver in refs:
+        uri, fragment = urldefrag(ref)
+        absolute = urljoin(root_id, uri) if isinstance(root_id, str) else uri
+        shown = f" (that is {absolute})" if absolute != uri else ""
+        where = repr(uri) if uri else "this schema"
         try:
             resolver.lookup(ref)
+        except referencing.exceptions.PointerToNowhere:
+            why = f"points to nothing: there is no {fragment} in {where}"
+        except referencing.exceptions.NoSuchAnchor as exc:
+            why = f"points to nothing: there is no anchor {exc.anchor!r} in {where}"
         except referencing.exceptions.Unresolvable:
-            root_id = schema.get("$id") if isinstance(schema, Mapping) else None
-            absolute = urljoin(root_id, uri) if isinstance(root_id, str) else uri
-            why = failures.get(absolute) or failures.get(uri) or ("cannot be resolved offline: save that schema "
-                                                                  "next to this one and refer to it by relative "
-                                                                  "path")
-            shown = f" (that is {absolute})" if absolute != uri else ""
-            raise SchemaError(f"$ref {ref!r} at {pointer or '/'}{shown} {why}") from None
+            why = failures.get(absolute) or ("cannot be resolved offline: save that schema next to this one and "
+                                            "refer to it by relative path")
+        else:
+            continue
+        raise SchemaError(f"$ref {ref!r} at {pointer or '/'}{shown} {why}") from None
 
 
 def violations(validator: Validator, instance: Any) -> list[Violation]:
