@@ -11,7 +11,7 @@ from formtune.check import check
 from formtune.errors import SchemaError
 from formtune.schema.compile import compile_schema, violations
 from formtune.task import Task
-from formtune_json.format import MAX_DIGITS, MAX_LENIENT_STARTS, JsonFormat
+from formtune_json.format import MAX_DEPTH, MAX_DIGITS, MAX_LENIENT_STARTS, JsonFormat
 from json_values import json_values
 
 FMT = JsonFormat()
@@ -163,6 +163,29 @@ def test_strict_parse_errors_say_what_is_wrong(text, message):
     [violation] = FMT.parse(text).violations
     assert violation.path == "" and violation.message.startswith("not a single JSON document: ")
     assert message in violation.message
+
+
+@pytest.mark.parametrize("wrap, levels", [(lambda inner: f"[{inner}]", 1), (lambda inner: f'{{"k": {inner}}}', 1),
+                                          (lambda inner: f'{{"k": 1, "l": [{inner}]}}', 2)],
+                         ids=["arrays", "objects", "object-array"])
+def test_nesting_is_bounded_at_max_depth_levels(wrap, levels):
+    def nested(times):
+        text = "0"
+        for _ in range(times):
+            text = wrap(text)
+        return text
+
+    assert FMT.parse(nested(MAX_DEPTH // levels)).valid
+    [violation] = FMT.parse(nested(MAX_DEPTH // levels + 1)).violations
+    assert violation.message.endswith(f"nested deeper than {MAX_DEPTH} levels")
+
+
+def test_a_lone_surrogate_is_not_text():
+    for text, code in [('"\\ud800"', "ud800"), ('{"k": ["ok", "\\udfff"]}', "udfff"), ('{"\\udc00": 1}', "udc00")]:
+        [violation] = FMT.parse(text).violations
+        assert violation.kind == "parse"
+        assert violation.message.endswith(f"\\{code} is a lone surrogate, not a character")
+    assert FMT.parse('["\\ud83d\\ude00", "é", "\\u00e9"]').value == ["😀", "é", "é"]  # a pair is one character
 
 
 def test_integers_are_bounded_by_their_number_of_digits():
