@@ -42,6 +42,9 @@ def test_a_reference_under_the_schema_id_is_read_from_the_schema_folder(folder):
     validator = compile_schema(schema, base_dir=folder)
     assert [v.path for v in violations(validator, {"a": "x", "b": 1, "c": 0})] == ["/a", "/b", "/c"]
     assert violations(validator, {"a": 1, "b": "x", "c": True}) == []
+    # Draft 4 spells it "id" (as SchemaStore's draft-4 schemas do).
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "id": ROOT_ID, "items": {"$ref": "item.json"}}
+    assert schema_files(draft4, folder) == [folder / "item.json"]
 
 
 @pytest.mark.parametrize("schema, where", [
@@ -75,6 +78,13 @@ def test_a_missing_file_under_the_schema_id_is_named_with_both_addresses(folder)
         compile_schema({"$id": ROOT_ID, "$ref": "gone.json"}, base_dir=folder)
     assert str(err.value) == (f"$ref 'gone.json' at / (that is https://example.com/s/gone.json) has no file: "
                               f"{folder / 'gone.json'} does not exist; save that schema there")
+    # Under a subschema with an $id of its own, the reference is relative to that one.
+    with pytest.raises(SchemaError) as err:
+        compile_schema({"$id": ROOT_ID, "$defs": {"o": {"$id": "https://other.org/x/o.json", "$ref": "gone.json"}}},
+                       base_dir=folder)
+    assert str(err.value) == ("$ref 'gone.json' at /$defs/o (that is https://other.org/x/gone.json) cannot be resolved "
+                              "offline (formtune never fetches schemas): save that schema as a file next to this one "
+                              "and refer to it by relative path")
 
 
 def _nested(key: str, depth: int, leaf):

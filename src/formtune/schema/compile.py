@@ -126,7 +126,7 @@ def _compile(schema: Mapping[str, Any] | bool, base_dir: Path | None, extra: Map
     cls = jsonschema.validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
     dialect = schema.get("$schema", DEFAULT_DIALECT) if isinstance(schema, Mapping) else DEFAULT_DIALECT
     spec = specification_with(dialect, default=referencing.jsonschema.DRAFT202012)
-    root_id = schema.get("$id") if isinstance(schema, Mapping) else None
+    root_id = _id_of(schema, spec) if isinstance(schema, Mapping) else None
     failures: dict[str, str] = {}
 
     def retrieve(uri: str) -> referencing.Resource:
@@ -150,37 +150,38 @@ def _compile(schema: Mapping[str, Any] | bool, base_dir: Path | None, extra: Map
 
     registry: referencing.Registry = referencing.Registry(retrieve=retrieve)  # type: ignore[call-arg]
     validator = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
-    _check_refs(validator, schema, spec, root_id, failures)
+    _check_refs(validator, schema, spec, root_id or "", failures)
     return validator
 
 
-def _local_file(uri: str, base_dir: Path | None, root_id: Any) -> Path | None:
+def _local_file(uri: str, base_dir: Path | None, root_id: str | None) -> Path | None:
     """Where the schema ``uri`` is found on disk, or ``None`` when it is only on the network."""
     parsed = urlparse(uri)
     if parsed.scheme == "file" or (parsed.scheme == "" and base_dir is not None):
         return (base_dir or Path.cwd()) / unquote(parsed.path)  # an absolute path stays itself
-    if isinstance(root_id, str) and base_dir is not None:
+    if root_id and base_dir is not None:
         folder = root_id.rsplit("/", 1)[0] + "/"
         if "/" in root_id and uri.startswith(folder) and ".." not in uri[len(folder):].split("/"):
             return base_dir / unquote(uri[len(folder):])
     return None
 
 
-def _refs(node: Any, resolver: Any, spec: Any, pointer: str = "") -> Iterator[tuple[str, str, Any]]:
-    """Yield (pointer, reference, resolver) for every ``$ref`` in a schema, with the resolver of its
-    scope: a subschema with its own ``$id`` is the base of the references inside it."""
+def _refs(node: Any, resolver: Any, base: str, spec: Any, pointer: str = "") -> Iterator[tuple[str, str, Any, str]]:
+    """Yield (pointer, reference, resolver, base URI) for every ``$ref`` in a schema, with the
+    resolver and base of its scope: a subschema with its own ``$id`` is the base of those inside it."""
     if isinstance(node, Mapping):
-        if pointer and _id_of(node, spec) is not None:
-            resolver = resolver.in_subresource(spec.create_resource(node))
+        own = _id_of(node, spec) if pointer else None  # the root's scope is the resolver's already
+        if own is not None:
+            resolver, base = resolver.in_subresource(spec.create_resource(node)), urljoin(base, own)
         ref = node.get("$ref")
         if isinstance(ref, str):
-            yield pointer, ref, resolver
+            yield pointer, ref, resolver, base
         for key, child in node.items():
             if key not in ("enum", "const", "examples", "default"):
-                yield from _refs(child, resolver, spec, f"{pointer}/{key}")
+                yield from _refs(child, resolver, base, spec, f"{pointer}/{key}")
     elif isinstance(node, list):
         for i, child in enumerate(node):
-            yield from _refs(child, resolver, spec, f"{pointer}/{i}")
+            yield from _refs(child, resolver, base, spec, f"{pointer}/{i}")
 
 
 def _id_of(node: Mapping[str, Any], spec: Any) -> str | None:
@@ -193,16 +194,16 @@ def _id_of(node: Mapping[str, Any], spec: Any) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _check_refs(validator: Validator, schema: Any, spec: Any, root_id: Any, failures: dict[str, str]) -> None:
+def _check_refs(validator: Validator, schema: Any, spec: Any, root_id: str, failures: dict[str, str]) -> None:
     """Resolve every ``$ref`` now, so a missing file or a pointer to nothing is a clear error
     before any work (jsonschema would only fail on it while validating, with a traceback)."""
     try:
-        refs = list(_refs(schema, validator._resolver, spec))  # type: ignore[attr-defined]
+        refs = list(_refs(schema, validator._resolver, root_id, spec))  # type: ignore[attr-defined]
     except RecursionError:
         raise SchemaError("the schema is nested too deeply to check") from None
-    for pointer, ref, resolver in refs:
+    for pointer, ref, resolver, base in refs:
         uri, fragment = urldefrag(ref)
-        absolute = urljoin(root_id, uri) if isinstance(root_id, str) else uri
+        absolute = urljoin(base, uri)
         shown = f" (that is {absolute})" if absolute != uri else ""
         where = repr(uri) if uri else "this schema"
         try:
@@ -212,8 +213,7 @@ def _check_refs(validator: Validator, schema: Any, spec: Any, root_id: Any, fail
         except referencing.exceptions.NoSuchAnchor as exc:
             why = f"points to nothing: there is no anchor {exc.anchor!r} in {where}"
         except referencing.exceptions.Unresolvable:
-            why = failures.get(absolute) or ("cannot be resolved offline: save that schema next to this one and "
-                                            "refer to it by relative path")
+            why = failures.get(absolute, "cannot be resolved")  # retrieve() says why, unless it was not asked
         else:
             continue
         raise SchemaError(f"$ref {ref!r} at {pointer or '/'}{shown} {why}") from None
