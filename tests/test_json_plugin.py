@@ -158,12 +158,11 @@ def test_the_constraint_admits_what_render_writes_for_the_task_schema(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ('{"a": NaN}', "NaN is not valid JSON"), ("[-Infinity]", "-Infinity is not valid JSON"),
     ("-1e400", "number -1e400 is too large"), ('{"a": 1, "a": 2}', "key 'a' is repeated in one object"),
-    ("[" * 5000 + "]" * 5000, "nested deeper"),
+    ("[" * 5000 + "]" * 5000, "nested deeper than 128 levels"),
     ('\ufeff{"a": 1}', "it starts with a byte order mark (U+FEFF), which JSON text must not")])
 def test_strict_parse_errors_say_what_is_wrong(text, message):
     [violation] = FMT.parse(text).violations
-    assert violation.path == "" and violation.message.startswith("not a single JSON document: ")
-    assert message in violation.message
+    assert violation.path == "" and violation.message == f"not a single JSON document: {message}"
 
 
 @pytest.mark.parametrize("wrap, levels", [(lambda inner: f"[{inner}]", 1), (lambda inner: f'{{"k": {inner}}}', 1),

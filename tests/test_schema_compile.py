@@ -154,10 +154,14 @@ def test_references_resolve_in_the_scope_of_the_nearest_id():
     validator = compile_schema({"$defs": {"inner": inner}, "properties": {"x": {"$ref": "inner.json"}},
                                 "$id": ROOT_ID})
     assert [v.path for v in violations(validator, {"x": "s"})] == ["/x"] and violations(validator, {"x": 1}) == []
+    in_a_list = compile_schema({"allOf": [{"minimum": 0}, inner]})  # scopes inside lists too
+    assert [v.kind for v in violations(in_a_list, "s")] == ["schema:type"] and violations(in_a_list, 1) == []
     # In draft 4 "id" is also a fine property name: a schema, not a base URI.
     draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "definitions": {"s": {"type": "string"}},
               "properties": {"id": {"$ref": "#/definitions/s"}}}
     assert [v.path for v in violations(compile_schema(draft4), {"id": 1})] == ["/id"]
+    named = {"$defs": {"s": {"type": "string"}}, "properties": {"$id": {"$ref": "#/$defs/s"}, "$ref": {"type": "null"}}}
+    assert [v.path for v in violations(compile_schema(named), {"$id": 1, "$ref": None})] == ["/$id"]
 
 
 def test_references_deep_under_an_unknown_keyword_are_a_clear_error():
