@@ -202,6 +202,38 @@ def test_validator_crashes_are_counted_like_other_failures(monkeypatch):
     assert (err.value.keyword, err.value.path) == ("minimum", "/properties/n")
 
 
+@pytest.mark.parametrize("most, fewer, named", [
+    ("invalid", "unsat", ("minimum", "/properties/n")), ("unsat", "invalid", ("pattern", "/a")),
+    ("unsat", "crash", ("pattern", "/a")), ("crash", "unsat", ("validator", "/"))])
+def test_the_failure_met_most_is_named_whatever_its_kind(monkeypatch, most, fewer, named):
+    # Twelve attempts fail one way and eight another (RETRIES is 20): each kind counts once per attempt.
+    from formtune.schema.sampler import core
+    from formtune.schema.sampler.keywords import Unsat
+
+    sampler = core.SchemaSampler(BOUNDED)
+    real = sampler.validator
+
+    def crash(instance):
+        if instance == "crash":
+            raise RecursionError("too deep")
+        return real.iter_errors(instance)
+
+    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=real._resolver)
+    outcomes = {"invalid": {"n": 1}, "crash": "crash", "unsat": Unsat("pattern", "/a", "no string matches")}
+    script = [outcomes[fewer]] * 8 + [outcomes[most]] * 12
+
+    def draw(self, *args, **kwargs):
+        outcome = script.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(core.Draw, "value", draw)
+    with pytest.raises(SamplingError) as err:
+        sampler.sample(0)
+    assert (err.value.keyword, err.value.path) == named and script == []
+
+
 def test_running_out_of_time_names_the_work_unless_an_attempt_failed_first(monkeypatch):
     from formtune.schema.sampler import budget, core
     from formtune.schema.sampler.keywords import Unsat
