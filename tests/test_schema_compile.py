@@ -78,6 +78,10 @@ def test_a_missing_file_under_the_schema_id_is_named_with_both_addresses(folder)
         compile_schema({"$id": ROOT_ID, "$ref": "gone.json"}, base_dir=folder)
     assert str(err.value) == (f"$ref 'gone.json' at / (that is https://example.com/s/gone.json) has no file: "
                               f"{folder / 'gone.json'} does not exist; save that schema there")
+    # Deeper in the schema, in lists too, the root's $id is still the base.
+    deep = r"^\$ref 'gone.json' at /allOf/0/properties/p \(that is https://example.com/s/gone.json\) has no file"
+    with pytest.raises(SchemaError, match=deep):
+        compile_schema({"$id": ROOT_ID, "allOf": [{"properties": {"p": {"$ref": "gone.json"}}}]}, base_dir=folder)
     # Under a subschema with an $id of its own, the reference is relative to that one.
     with pytest.raises(SchemaError) as err:
         compile_schema({"$id": ROOT_ID, "$defs": {"o": {"$id": "https://other.org/x/o.json", "$ref": "gone.json"}}},
@@ -85,6 +89,9 @@ def test_a_missing_file_under_the_schema_id_is_named_with_both_addresses(folder)
     assert str(err.value) == ("$ref 'gone.json' at /$defs/o (that is https://other.org/x/gone.json) cannot be resolved "
                               "offline (formtune never fetches schemas): save that schema as a file next to this one "
                               "and refer to it by relative path")
+    relative = r"^\$ref 'gone.json' at /\$defs/o \(that is https://example.com/s/sub/gone.json\) has no file"
+    with pytest.raises(SchemaError, match=relative):
+        compile_schema({"$id": ROOT_ID, "$defs": {"o": {"$id": "sub/o.json", "$ref": "gone.json"}}}, base_dir=folder)
 
 
 def _nested(key: str, depth: int, leaf):

@@ -126,7 +126,7 @@ def _compile(schema: Mapping[str, Any] | bool, base_dir: Path | None, extra: Map
     cls = jsonschema.validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
     dialect = schema.get("$schema", DEFAULT_DIALECT) if isinstance(schema, Mapping) else DEFAULT_DIALECT
     spec = specification_with(dialect, default=referencing.jsonschema.DRAFT202012)
-    root_id = _id_of(schema, spec) if isinstance(schema, Mapping) else None
+    root_id = _id_of(schema, spec)
     failures: dict[str, str] = {}
 
     def retrieve(uri: str) -> referencing.Resource:
@@ -170,8 +170,8 @@ def _refs(node: Any, resolver: Any, base: str, spec: Any, pointer: str = "") -> 
     """Yield (pointer, reference, resolver, base URI) for every ``$ref`` in a schema, with the
     resolver and base of its scope: a subschema with its own ``$id`` is the base of those inside it."""
     if isinstance(node, Mapping):
-        own = _id_of(node, spec) if pointer else None  # the root's scope is the resolver's already
-        if own is not None:
+        own = _id_of(node, spec)
+        if own is not None:  # (at the root this enters the scope the resolver is in already)
             resolver, base = resolver.in_subresource(spec.create_resource(node)), urljoin(base, own)
         ref = node.get("$ref")
         if isinstance(ref, str):
@@ -184,12 +184,12 @@ def _refs(node: Any, resolver: Any, base: str, spec: Any, pointer: str = "") -> 
             yield from _refs(child, resolver, base, spec, f"{pointer}/{i}")
 
 
-def _id_of(node: Mapping[str, Any], spec: Any) -> str | None:
-    """The base URI a subschema sets, or ``None``; a property named ``id`` or ``$id`` (its value a
-    schema, not a string) sets none."""
+def _id_of(node: Any, spec: Any) -> str | None:
+    """The base URI a (sub)schema sets, or ``None``; a boolean schema, or a property named ``id``
+    or ``$id`` (its value a schema, not a string), sets none."""
     try:
         found = spec.id_of(node)
-    except (AttributeError, TypeError):  # draft 4's "id" holding a schema, in a "properties" map
+    except (AttributeError, TypeError):  # draft 4's "id" holding a schema, in a "properties" map; or a boolean
         return None
     return found if isinstance(found, str) else None
 
