@@ -5,7 +5,9 @@ The schema's ``$schema`` picks the draft (2020-12, 2019-09, 7, 6, 4; 2020-12 whe
 and ``$defs`` work as usual; a remote ``$ref`` is served from a local file (relative to the
 schema's folder, or a ``file:`` URI) or from ``extra`` — never fetched. A reference under the
 schema's own ``$id`` (``https://example.com/s/root.json`` referring to ``item.json``) is looked
-up at the same relative place in the schema's folder (``item.json`` next to it).
+up at the same relative place in the schema's folder (``item.json`` next to it). Every ``$ref`` is
+resolved when the schema is compiled, each in the scope of its nearest ``$id``: a missing file, or
+a pointer or anchor to nothing, is a :class:`SchemaError` before any work, not a crash later.
 
 ``pattern`` and ``patternProperties`` are matched with the ``regex`` module (the syntax of
 Python's ``re``, which jsonschema uses) under a time limit: a pattern that backtracks
