@@ -152,7 +152,7 @@ def _compile(schema: Mapping[str, Any] | bool, base_dir: Path | None, extra: Map
 
     registry: referencing.Registry = referencing.Registry(retrieve=retrieve)  # type: ignore[call-arg]
     validator = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
-    _check_refs(validator, schema, spec, root_id or "", failures)
+    _check_refs(validator, schema, spec, failures)
     return validator
 
 
@@ -173,7 +173,7 @@ def _refs(node: Any, resolver: Any, base: str, spec: Any, pointer: str = "") -> 
     resolver and base of its scope: a subschema with its own ``$id`` is the base of those inside it."""
     if isinstance(node, Mapping):
         own = _id_of(node, spec)
-        if own is not None:  # (at the root this enters the scope the resolver is in already)
+        if own is not None:  # (at the root, the scope the resolver is in already)
             resolver, base = resolver.in_subresource(spec.create_resource(node)), urljoin(base, own)
         ref = node.get("$ref")
         if isinstance(ref, str):
@@ -196,11 +196,12 @@ def _id_of(node: Any, spec: Any) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _check_refs(validator: Validator, schema: Any, spec: Any, root_id: str, failures: dict[str, str]) -> None:
+def _check_refs(validator: Validator, schema: Any, spec: Any, failures: dict[str, str]) -> None:
     """Resolve every ``$ref`` now, so a missing file or a pointer to nothing is a clear error
     before any work (jsonschema would only fail on it while validating, with a traceback)."""
     try:
-        refs = list(_refs(schema, validator._resolver, root_id, spec))  # type: ignore[attr-defined]
+        # The walk starts with no base: the root's own $id, if any, becomes it at the root.
+        refs = list(_refs(schema, validator._resolver, "", spec))  # type: ignore[attr-defined]
     except RecursionError:
         raise SchemaError("the schema is nested too deeply to check") from None
     for pointer, ref, resolver, base in refs:
