@@ -7,17 +7,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-SMALL_TEXT = st.text(max_size=8)
 
-
-def json_values(*, text: st.SearchStrategy[str] = SMALL_TEXT, keys: st.SearchStrategy[str] = st.text(max_size=5),
-                integers: st.SearchStrategy[int] = st.integers(), floats: bool = True, size: int = 3,
-                leaves: int = 8) -> st.SearchStrategy[Any]:
+def json_values(*, text: st.SearchStrategy[str] = st.text(max_size=8),
+                keys: st.SearchStrategy[str] = st.text(max_size=5), integers: st.SearchStrategy[int] = st.integers(),
+                floats: bool = True, size: int = 3, leaves: int = 8) -> st.SearchStrategy[Any]:
     """null, booleans, numbers and strings, nested in lists and objects of at most ``size`` members;
     finite floats only, since JSON has no NaN or infinity."""
     scalars = [st.none(), st.booleans(), integers, text]
     if floats:
         scalars.insert(3, st.floats(allow_nan=False, allow_infinity=False))
+
     def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         return st.one_of(st.lists(inner, max_size=size), st.dictionaries(keys, inner, max_size=size))
 

@@ -156,22 +156,25 @@ def test_the_sampler_never_returns_an_instance_its_validator_rejects(monkeypatch
     assert str(err.value).startswith(prefix + f"'{long[:50]}") and len(str(err.value)) == len(prefix) + 200
 
 
+def crash_validator(sampler, crashes):
+    """Make the sampler's validator raise RecursionError on the instances ``crashes`` picks."""
+    real = sampler.validator
+
+    def iter_errors(instance):
+        if crashes(instance):
+            raise RecursionError("too deep")
+        return real.iter_errors(instance)
+
+    sampler.validator = SimpleNamespace(iter_errors=iter_errors, _resolver=real._resolver)
+
+
 def test_the_sampler_counts_a_validator_crash_as_a_failure(monkeypatch):
     from formtune.schema.sampler.core import SchemaSampler
 
     sampler = SchemaSampler(BOUNDED)
     scripted_draws(monkeypatch, {"n": 4})
-
-    real = sampler.validator
     calls = []
-
-    def crash(instance):
-        calls.append(instance)
-        if len(calls) == 1 or instance == "always":
-            raise RecursionError("too deep")
-        return real.iter_errors(instance)
-
-    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=real._resolver)
+    crash_validator(sampler, lambda instance: calls.append(instance) or len(calls) == 1 or instance == "always")
     assert sampler.sample(0) == {"n": 4} and len(calls) == 2  # the crash was one failed attempt
     scripted_draws(monkeypatch, "always")
     with pytest.raises(SamplingError) as err:
@@ -188,14 +191,7 @@ def test_the_failure_met_most_is_named_whatever_its_kind(monkeypatch, most, fewe
     from formtune.schema.sampler.keywords import Unsat
 
     sampler = core.SchemaSampler(BOUNDED)
-    real = sampler.validator
-
-    def crash(instance):
-        if instance == "crash":
-            raise RecursionError("too deep")
-        return real.iter_errors(instance)
-
-    sampler.validator = SimpleNamespace(iter_errors=crash, _resolver=real._resolver)
+    crash_validator(sampler, lambda instance: instance == "crash")
     outcomes = {"invalid": {"n": 1}, "crash": "crash", "unsat": Unsat("pattern", "/a", "no string matches")}
     script = [outcomes[fewer]] * 8 + [outcomes[most]] * 12
 
