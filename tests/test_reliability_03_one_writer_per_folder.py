@@ -3,6 +3,7 @@ at once with an error naming the holder; rows never appear twice."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -24,8 +25,10 @@ def test_a_second_generate_on_a_busy_folder_is_refused_and_names_the_holder(tmp_
         while time.monotonic() < deadline and (not train.exists() or train.stat().st_size < 2000):
             time.sleep(0.05)
         assert first.poll() is None, "the first build must still be running"
+        # Paused, the first build surely still holds the folder while the second runs (once, unpaused, it
+        # finished its 3000 rows before the second was refused); a stopped process keeps its lock.
+        first.send_signal(signal.SIGSTOP)
         second = run_formtune("generate", str(task_file), "--out", str(out), "--quiet", timeout=120)
-        assert first.poll() is None, "the first build must still be running"
         assert second.returncode == 2
         assert_one_error_line(second.stderr, f"pid {first.pid}", "generate", "is being written by another formtune")
     finally:
