@@ -185,6 +185,14 @@ def test_required_always_optional_sometimes() -> None:
     assert 0 < present["age"] < 40 and 0 < present["email"] < 40
 
 
+def test_optional_sets_the_chance_of_each_optional_property() -> None:
+    for chance, low, high in ((0.0, 0, 0), (0.3, 10, 40), (1.0, 80, 80)):
+        present = Counter(k for v in draws(PERSON, range(40), optional=chance) for k in v)
+        assert present["name"] == 40 and low <= present["age"] + present["email"] <= high, chance
+    with pytest.raises(ValueError, match="optional is a chance between 0 and 1"):
+        SchemaSampler(PERSON, optional=1.5)
+
+
 def test_closed_objects_and_pattern_properties() -> None:
     closed = dict(PERSON, additionalProperties=False, minProperties=2)
     assert all(set(v) <= {"name", "age", "email"} and len(v) >= 2 for v in draws(closed))

@@ -232,6 +232,23 @@ def test_contrast_twins_a_call_turn_with_its_tool_taken_away(shop):
         assert generator.draft(twinned, seed=held_out, index=i).input == generator.draft(plain, seed=held_out, index=i).input
 
 
+def test_optional_thins_the_optional_arguments_of_training_calls_only(shop):
+    from formtune_tools.generate import ToolCallGenerator
+
+    generator = ToolCallGenerator()
+    plain, bare = task_with(shop), task_with(shop, dialect="python", optional=0.0)
+    train, held_out = derive_seed(plain.spec.data.seed, "train"), derive_seed(plain.spec.data.seed, "eval")
+    required = {t["name"]: set(t["parameters"].get("required", [])) for t in plain.schema}
+
+    def extras(task, seed):  # optional arguments stated in 60 drafts' calls
+        drafts = [generator.draft(task, seed=seed, index=i) for i in range(60)]
+        return sum(len(set(c["arguments"]) - required[c["name"]]) for d in drafts for c in d.output.get("calls", []))
+
+    assert extras(plain, train) >= 10 and extras(bare, train) == 0
+    for i in range(30):  # the held-out split is the same with or without it
+        assert generator.draft(bare, seed=held_out, index=i).output == generator.draft(plain, seed=held_out, index=i).output
+
+
 def test_general_tools_mix_into_training_only(shop, tmp_path):
     general = [{"type": "function", "function": {"name": "get_weather", "description": "Gets the weather for a city.",
                                                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}},

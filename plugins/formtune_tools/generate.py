@@ -14,7 +14,8 @@ Each draft is one conversation up to the turn the model must write, and what it 
   user asks for more and the model makes the next call.
 
 Arguments come from the schema sampler (valid by construction), tool results from the tool's
-output schema when it has one. With ``tools.general``, a share of the *training* conversations is
+output schema when it has one. ``tools.optional`` sets how often a training call states each
+optional argument (the held-out split keeps the sampler's default, so it measures the task as is). With ``tools.general``, a share of the *training* conversations is
 built the same way from other tools (general tool-calling practice, so that the skill carries over
 to tools never seen); evaluation stays on the task's own tools. Requests are written by the
 task's templates (held-out ones for the evaluation split) or, without templates, from the tools'
@@ -82,28 +83,34 @@ class Conversations:
         requests = [n for n in names if n != self.options.answer_template]
         self.templates = {"train": [n for n in requests if n not in holdout] or requests,
                           "eval": [n for n in requests if n in holdout] or requests}
-        self._samplers: dict[tuple[str, str], Any] = {}
+        self._samplers: dict[tuple[str, str, float | None], Any] = {}
         self.written_by: str | None = None  # the template of the last request, for provenance
 
     # -- pieces -----------------------------------------------------------------------------
 
-    def sample(self, tool: dict[str, Any], key: str, seed: int) -> Any:
+    def sample(self, tool: dict[str, Any], key: str, seed: int, optional: float | None = None) -> Any:
+        """An instance of the tool's ``parameters`` or ``output`` schema; ``optional`` overrides the
+        sampler's chance of drawing each optional property."""
         from formtune.schema.sampler import SchemaSampler
 
         schema = tool["parameters"] if key == "parameters" else tool.get("output")
         if schema is None:
             return {"status": "ok"}
-        sampler = self._samplers.get((tool["name"], key))
+        sampler = self._samplers.get((tool["name"], key, optional))
         if sampler is None:
-            sampler = self._samplers[(tool["name"], key)] = SchemaSampler(schema, base_dir=self.task.base_dir)
+            extra = {} if optional is None else {"optional": optional}
+            sampler = self._samplers[(tool["name"], key, optional)] = SchemaSampler(
+                schema, base_dir=self.task.base_dir, **extra)
         value = sampler.sample(seed)
         if key == "parameters":  # the schema's own order: what a constraint allows, what training shows
             order = list(schema.get("properties", {}))
             value = dict(sorted(value.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
         return value
 
-    def call(self, tool: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-        return {"name": tool["name"], "arguments": self.sample(tool, "parameters", rng.getrandbits(63))}
+    def call(self, tool: dict[str, Any], split: str, rng: random.Random) -> dict[str, Any]:
+        """A call of ``tool`` with sampled arguments (``tools.optional`` applies to training calls)."""
+        optional = self.options.optional if split == "train" else None
+        return {"name": tool["name"], "arguments": self.sample(tool, "parameters", rng.getrandbits(63), optional)}
 
     def request(self, calls: list[dict[str, Any]], split: str, rng: random.Random) -> str:
         by_name = {t["name"]: t for t in self.tools}
@@ -142,7 +149,7 @@ class Conversations:
         tool = rng.choice(self.tools)
         if category in ("simple", "multiple", "parallel"):
             count = rng.randint(2, self.options.max_parallel) if category == "parallel" else 1
-            calls = [self.call(tool, rng) for _ in range(count)]
+            calls = [self.call(tool, split, rng) for _ in range(count)]
             extra = (0, 0) if category == "simple" else None
             if category == "multiple":
                 extra = (max(1, self.options.distractors[0]), max(1, self.options.distractors[1]))
@@ -150,9 +157,9 @@ class Conversations:
             return self._turn(offered, self.request(calls, split, rng), {"calls": calls})
         if category == "parallel_multiple":
             chosen = rng.sample(self.tools, min(len(self.tools), rng.randint(2, 3)))
-            calls = [self.call(t, rng) for t in chosen]
+            calls = [self.call(t, split, rng) for t in chosen]
             while len(calls) < self.options.max_parallel and rng.random() < 0.3:
-                calls.append(self.call(rng.choice(chosen), rng))
+                calls.append(self.call(rng.choice(chosen), split, rng))
             rng.shuffle(calls)
             return self._turn(self.offer(chosen, rng), self.request(calls, split, rng), {"calls": calls})
         if category == "irrelevance":
@@ -172,10 +179,10 @@ class Conversations:
             return self._turn(self.offer([], rng, (1, 3)), rng.choice(topics), decline)
         offered = self.offer([], rng, (1, 3))
         offered = [t for t in offered if t is not tool] or [t for t in self.tools if t is not tool][:1]
-        return self._turn(offered, self.request([self.call(tool, rng)], split, rng), decline)
+        return self._turn(offered, self.request([self.call(tool, split, rng)], split, rng), decline)
 
     def _multi_turn(self, tool: dict[str, Any], split: str, rng: random.Random) -> Draft:
-        calls = [self.call(tool, rng) for _ in range(rng.choice([1, 1, 2]))]
+        calls = [self.call(tool, split, rng) for _ in range(rng.choice([1, 1, 2]))]
         results = [self.sample(tool, "output", rng.getrandbits(63)) for _ in calls]
         history = [{"role": "user", "content": self.request(calls, split, rng)},
                    {"role": "assistant", "content": self.dialect.render(calls)},
@@ -187,7 +194,7 @@ class Conversations:
             messages = [*self.opening(offered), *history]
             return Draft(output={"answer": answer}, input=messages)
         following = rng.choice([t for t in self.tools if t is not tool])
-        then = [self.call(following, rng)]
+        then = [self.call(following, split, rng)]
         history.append({"role": "assistant", "content": answer})
         offered = self.offer([tool, following], rng)
         return self._turn(offered, self.request(then, split, rng), {"calls": then}, history)

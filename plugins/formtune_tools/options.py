@@ -9,6 +9,7 @@
       off_topic: [...]            # requests no tool can serve
       contrast: 0.5               # irrelevance turns that twin a call turn, its tool taken away
       general: {tools: other_tools.json, share: 0.3}   # training practice on other tools
+      optional: 0.3               # chance that a training call states each optional argument
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ class ToolsOptions(BaseModel):
                             "as the twin of a call turn: the same request, with the called tools taken out of "
                             "the offer, answered without a call, so that the model learns to look at what is "
                             "offered rather than at the request alone.")
+    optional: float | None = Field(None, ge=0, le=1, description="Chance that a training call states "
+                                   "each optional argument (its request then asks for it); default: the "
+                                   "schema sampler's 0.6. Real requests seldom name optional arguments, and a "
+                                   "model that saw them in most calls adds them unasked. The evaluation split "
+                                   "keeps the sampler's default.")
     general: General | None = Field(None, description="Mix in training conversations built from other "
                                     "tools (never evaluated): general tool-calling practice.")
     answer_template: str | None = Field(None, description="A task template that writes the final answer "

@@ -39,6 +39,8 @@ class SchemaSampler:
     sampler cannot satisfy raises :class:`SamplingError` naming the keyword that defeated it.
     Beyond ``max_depth`` levels of nesting, the sampler leaves out optional properties, keeps
     arrays minimal and prefers the least recursive branch, so recursive schemas stay finite.
+    ``optional`` is the chance that a top-level optional property is drawn; deeper objects get
+    fewer (it thins out linearly to none at ``max_depth``).
     Work is bounded (:mod:`.budget`): a schema that asks for too much fails within seconds.
 
     Values look like real data: a scalar is taken from the schema's own ``examples``/``default``
@@ -50,8 +52,11 @@ class SchemaSampler:
 
     def __init__(self, schema: dict | bool, *, base_dir: Path | None = None, extra: Any = None,
                  hints: Mapping[str, Any] | None = None, locale: str | None = None,
-                 max_depth: int = 6, realistic: bool = True) -> None:
+                 max_depth: int = 6, realistic: bool = True, optional: float = 0.6) -> None:
+        if not 0 <= optional <= 1:
+            raise ValueError(f"optional is a chance between 0 and 1, not {optional}")
         self.schema = schema
+        self.optional = optional
         self.validator = compile_schema(schema, base_dir=base_dir, extra=extra)
         self.max_depth = max_depth
         self.realistic = realistic

@@ -189,7 +189,7 @@ def object_value(d: Draw, node: Node, depth: int, loc: Loc) -> dict[str, Any]:
             raise Unsat("additionalProperties", path, f"required {key!r} is not allowed")
     # Optional properties thin out with depth, and a wide object gets a dozen at most:
     # training examples should be readable, not every field of a Kubernetes manifest.
-    chance = 0.0 if d.budget.frugal() else 0.6 * max(0.0, 1 - depth / d.s.max_depth)
+    chance = 0.0 if d.budget.frugal() else d.s.optional * max(0.0, 1 - depth / d.s.max_depth)
     optional = [k for k in node.props if k not in node.required and k not in node.forbidden
                 and allowed(node, k)]
     picked = [k for k in optional if d.rng.random() < chance]
