@@ -93,9 +93,9 @@ class ToolsOptions(BaseModel):
                             "offered rather than at the request alone.")
     optional: float | None = Field(None, ge=0, le=1, description="Chance that a training call states "
                                    "each optional argument (its request then asks for it); default: the "
-                                   "schema sampler's 0.6. Real requests seldom name optional arguments, and a "
-                                   "model that saw them in most calls adds them unasked. The evaluation split "
-                                   "keeps the sampler's default.")
+                                   "schema sampler's 0.6. A lower share makes the tuned model add fewer arguments "
+                                   "nobody asked for, and leave out more that were asked for (benchmarks/"
+                                   "RESULTS.md, arm EO). The evaluation split keeps the sampler's default.")
     general: General | None = Field(None, description="Mix in training conversations built from other "
                                     "tools (never evaluated): general tool-calling practice.")
     answer_template: str | None = Field(None, description="A task template that writes the final answer "
