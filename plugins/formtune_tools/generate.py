@@ -15,12 +15,13 @@ Each draft is one conversation up to the turn the model must write, and what it 
 
 Arguments come from the schema sampler (valid by construction), tool results from the tool's
 output schema when it has one. ``tools.optional`` sets how often a training call states each
-optional argument (the held-out split keeps the sampler's default, so it measures the task as is). With ``tools.general``, a share of the *training* conversations is
-built the same way from other tools (general tool-calling practice, so that the skill carries over
-to tools never seen); evaluation stays on the task's own tools. Requests are written by the
-task's templates (held-out ones for the evaluation split) or, without templates, from the tools'
-descriptions. The category cycles with the index in proportion to ``tools.mix``, so every split
-covers every category evenly.
+optional argument (the held-out split keeps the sampler's default, so it measures the task as
+is). With ``tools.general``, a share of the *training* conversations is built the same way from
+other tools (general tool-calling practice, so that the skill carries over to tools never seen);
+evaluation stays on the task's own tools. Requests are written by the task's templates (held-out
+ones for the evaluation split) or, without templates, from the tools' descriptions. The category
+cycles with the index in proportion to ``tools.mix``, so every split covers every category
+evenly.
 
 The input is a message list that opens with a system message listing the offered tools (the
 core joins it to the task's system prompt); that message also carries the offered definitions

