@@ -338,6 +338,29 @@ def test_a_gguf_without_template_converts_exactly_and_trains(llama_like: Path, t
     assert result.metrics["global_step"] == 2 and result.metrics["last_loss"] > 0
 
 
+def test_a_gguf_keeps_the_special_tokens_its_file_names_whatever_transformers_guesses(
+        llama_like: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import transformers
+    from transformers import AutoTokenizer, GenerationConfig
+
+    path = tmp_path / "tiny-base.gguf"
+    _write_gguf(llama_like, path)
+    original = AutoTokenizer.from_pretrained(llama_like)
+    load = transformers.AutoTokenizer.from_pretrained
+
+    def misguessing(*args: Any, **kwargs: Any) -> Any:  # what transformers 5.17 did to SmolLM2's GGUF
+        tokenizer = load(*args, **kwargs)
+        if kwargs.get("gguf_file"):
+            tokenizer.eos_token = tokenizer.bos_token
+        return tokenizer
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", misguessing)
+    folder = resolve_model(path)
+    assert original.eos_token != original.bos_token
+    assert AutoTokenizer.from_pretrained(folder).eos_token == original.eos_token
+    assert GenerationConfig.from_pretrained(folder).eos_token_id == original.eos_token_id
+
+
 # --------------------------------------------------------------------------------------------
 # the real thing: Gemma 3 270M base, a GGUF without a chat template
 

@@ -277,6 +277,7 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     model.generation_config = copy.deepcopy(loaded.generation_config)
     del loaded
 
+    _use_file_special_tokens(tokenizer, gguf)
     if tokenizer.eos_token_id is not None:
         model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.save_pretrained(out)
@@ -285,6 +286,29 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     if stray:
         _say(f"left out {', '.join(stray)}: added by the GGUF loader, not in {gguf.name}'s vocabulary")
     check_vocab_fits(model, AutoTokenizer.from_pretrained(out), gguf)
+
+
+#: GGUF metadata keys of the special tokens, and the tokenizer attribute each sets.
+_GGUF_SPECIAL_TOKENS = {"bos": "bos_token", "eos": "eos_token", "padding": "pad_token", "unknown": "unk_token"}
+
+
+def _use_file_special_tokens(tokenizer: Any, gguf: Path) -> None:
+    """Give ``tokenizer`` the bos, eos, padding and unknown tokens that ``gguf`` names.
+
+    transformers' GGUF tokenizer conversion guesses some of them, differently from one version to
+    the next: 5.17 made SmolLM2's eos ``<|im_start|>`` where the file says ``<|im_end|>``, so
+    generation never stopped at the end of a turn.  The file is the authority.
+    """
+    from gguf import GGUFReader
+
+    fields = GGUFReader(gguf).fields
+    for key, attribute in _GGUF_SPECIAL_TOKENS.items():
+        field = fields.get(f"tokenizer.ggml.{key}_token_id")
+        if field is None:
+            continue
+        token = tokenizer.convert_ids_to_tokens(int(field.contents()))
+        if token is not None:
+            setattr(tokenizer, attribute, token)
 
 
 def _drop_tokens_past(tokenizer_json: Path, rows: int) -> list[str]:
