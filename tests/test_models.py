@@ -28,6 +28,7 @@ from formtune.models import (  # noqa: E402
     ensure_chat_template,
     load_model,
     resolve_model,
+    turn_end_id,
 )
 from formtune.packaged import PackagedModel, assemble  # noqa: E402
 
@@ -163,6 +164,36 @@ def test_generate_stops_on_the_tokenizers_eos_whatever_the_generation_config_say
     model, _ = load_model(folder, for_training=False)
     stops = model.generation_config.eos_token_id
     assert ([stops] if isinstance(stops, int) else stops) == [eos if v == "eos" else v for v in expected]
+
+
+def test_generate_also_stops_where_the_template_ends_a_turn(tiny_model: Path, tmp_path: Path) -> None:
+    """A base model's eos is its end of text while its template closes turns with another token."""
+    from transformers import AutoTokenizer
+
+    folder = tmp_path / "base-like"
+    shutil.copytree(tiny_model, folder)
+    settings = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(json.dumps({**settings, "eos_token": "<|endoftext|>"}))
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    end_of_text, im_end = tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_end|>"])
+    for name in ("config.json", "generation_config.json"):
+        settings = json.loads((folder / name).read_text())
+        (folder / name).write_text(json.dumps({**settings, "eos_token_id": end_of_text}))
+    assert tokenizer.eos_token_id == end_of_text
+
+    model, tokenizer = load_model(folder, for_training=False)
+    assert turn_end_id(tokenizer) == im_end
+    stops = model.generation_config.eos_token_id
+    assert {end_of_text, im_end} <= set([stops] if isinstance(stops, int) else stops)
+
+
+def test_the_turn_end_is_a_special_token_or_none(llama_like: Path) -> None:
+    _, tokenizer = load_model(llama_like, for_training=False)  # the plain fallback: the turn ends in eos
+    assert turn_end_id(tokenizer) == tokenizer.eos_token_id
+    tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }}\n{% endfor %}"
+    assert turn_end_id(tokenizer) is None
+    tokenizer.chat_template = "{{ raise_exception('a system turn is required') }}"
+    assert turn_end_id(tokenizer) is None
 
 
 def test_a_model_with_its_own_template_keeps_it(tiny_model: Path) -> None:

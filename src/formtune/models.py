@@ -94,6 +94,7 @@ __all__ = [
     "require_tool_template",
     "load_model",
     "resolve_model",
+    "turn_end_id",
 ]
 
 #: Name of the embedded default model (also the name of its cache folder).
@@ -393,6 +394,27 @@ def require_tool_template(tokenizer: PreTrainedTokenizerBase, where: object = "t
                          "template takes tools")
 
 
+def turn_end_id(tokenizer: PreTrainedTokenizerBase) -> int | None:
+    """The special token that closes an assistant turn in ``tokenizer``'s chat template, if any.
+
+    A tuned model learns to end its answer the way the template ends a turn, so generation must
+    stop there.  The eos of a config does not always say so: a base model's eos is its end of
+    text while its template closes turns with another token (``<|endoftext|>`` and ``<|im_end|>``),
+    and a GGUF conversion can name the wrong eos (transformers 5.17 did for SmolLM2).
+    """
+    probe = "formtune-turn-end-probe"
+    try:
+        turns = [{"role": "user", "content": "?"}, {"role": "assistant", "content": probe}]
+        text = tokenizer.apply_chat_template(turns, tokenize=False)
+    except Exception:  # a template may refuse this conversation (one that demands a system turn, say)
+        return None
+    if probe not in text:
+        return None
+    ids = tokenizer(text.split(probe, 1)[1], add_special_tokens=False)["input_ids"]
+    added = tokenizer.added_tokens_decoder
+    return ids[0] if ids and ids[0] in added and added[ids[0]].special else None
+
+
 def check_vocab_fits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, where: object) -> None:
     """Raise :class:`ModelError` unless every token id of ``tokenizer`` has a row in ``model``'s
     input and output embeddings (more rows than tokens is fine: many models pad the matrix)."""
@@ -431,7 +453,8 @@ def load_model(
     - ``dtype``: ``"auto"`` (float32: the frozen base stays exact and bf16 autocast does the fast
       math during training), or a torch dtype / its name (``"bfloat16"``, ``"float16"`` ...).
     - The tokenizer always has a chat template (:func:`fallback_chat_template` if it had none)
-      and a pad token (its eos token if it had none); ``generate`` stops on its eos token.
+      and a pad token (its eos token if it had none); ``generate`` stops on its eos token and on
+      the token its chat template ends an assistant turn with (:func:`turn_end_id`).
     - Every token id has an embedding row (:func:`check_vocab_fits`); nothing is resized.
     - ``for_training=True``: right padding, model in train mode with ``use_cache`` off.
       ``for_training=False``: left padding (batched generation), model in eval mode.
@@ -467,8 +490,11 @@ def load_model(
         model.generation_config.pad_token_id = tokenizer.pad_token_id
         stops = model.generation_config.eos_token_id
         stops = [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
-        if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
-            model.generation_config.eos_token_id = [*stops, tokenizer.eos_token_id] if stops else tokenizer.eos_token_id
+        for stop in (tokenizer.eos_token_id, turn_end_id(tokenizer)):
+            if stop is not None and stop not in stops:
+                stops.append(stop)
+        if stops:
+            model.generation_config.eos_token_id = stops[0] if len(stops) == 1 else stops
     check_vocab_fits(model, tokenizer, where)
     if for_training:
         model.config.use_cache = False
