@@ -242,3 +242,35 @@ def test_long_metric_names_are_folded_not_cut_in_a_narrow_terminal(tmp_path, mon
     assert "rules:adherence_held_out_branches" in "".join(
         line.split("│")[1].strip() for line in shown.split("rules: adherence per branch")[0].splitlines()
         if line.startswith("│"))
+
+
+def test_several_held_out_wordings_are_scored_apart(tmp_path, tiny_model):
+    import formtune.evaluate
+    from formtune.evaluate import template_averages
+    from formtune.report import BY_TEMPLATE
+
+    task = load_task(DATA / "person.task.yaml")
+    wordings = ["voicemail"] * 4 + ["letter"] * 4
+    examples = [EvalExample(name, expected, {"template": wording})
+                for (name, (expected, _)), wording in zip(CASES.items(), wordings)]
+
+    def generate(model, tokenizer, conversations, **kwargs):
+        return [{"completion": completion, "prompt_tokens": 100, "latency_s": 0.25} for _, completion in CASES.values()]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(formtune.evaluate, "generate", generate)
+        evaluate(task, examples, [Variant("base", str(tiny_model), prompt="full")], tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    by = metrics["by_template"]["base"]
+    # valid: exact, age off by one | age left out, name misspelt, no reference (see CASES)
+    assert (by["voicemail"]["schema_valid"], by["letter"]["schema_valid"]) == (0.5, 0.75)
+    assert by["voicemail"]["n"] == by["letter"]["n"] == 4 and metrics["variants"]["base"]["schema_valid"] == 0.625
+    assert by["letter"]["field_f1"] == pytest.approx((4 / 5 + 2 / 3 + 1 / 2) / 3)  # no reference: not scored
+    assert template_averages([{"template": "voicemail", "scores": {"schema_valid": 1.0}}] * 2) == {}  # one wording
+
+    # The page and the terminal: the headline metrics per wording (exact match and the like left out).
+    rows = {r[0]: r[1:] for r in Page(write_report(tmp_path / "run").read_text()).table}
+    assert rows["letter: schema_valid"] == ["0.75", "4"] and rows["voicemail: schema_valid"] == ["0.5", "4"]
+    assert "letter: field_f1" in rows and "letter: exact_match" not in rows
+    shown = run_formtune("report", str(tmp_path / "run"), env={"COLUMNS": "200"})
+    assert BY_TEMPLATE in shown.stdout and "letter: schema_valid" in shown.stdout

@@ -15,14 +15,17 @@ constrained variants are skipped and ``metrics.json`` says why under ``notes``.
 
 Each variant writes ``predictions/<variant>.jsonl`` (every output with its violations and
 scores) and its averages into ``metrics.json`` as ``{"variants": {"<variant>": {...}}, "metrics":
-{"<metric>": {"description", "higher_is_better"}}, "notes": {...}}``. The model runs on the GPU
-when there is one.
+{"<metric>": {"description", "higher_is_better"}}, "notes": {...}}``.  When the inputs come from
+more than one template (several held-out wordings), ``"by_template": {"<variant>": {"<template>":
+{...}}}`` holds the averages of each wording apart: one wording the model never learns hides
+behind another it reads well.  The model runs on the GPU when there is one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from typing import Any
 from formtune.check import check
 from formtune.contrib import Attempt, Metric
 from formtune.conversation import Input
-from formtune.dataset import numbered_rows
+from formtune.dataset import numbered_rows, read_rows
 from formtune.errors import UsageError
 from formtune.generation import BATCH_SIZE, build_constraint, generate
 from formtune.metrics import CORE_METRICS
@@ -157,8 +160,11 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
             outputs = generate(model, tokenizer, conversations, batch_size=batch_size, constraint=constraint,
                                viable=viable, max_new_tokens=_max_new_tokens(tokenizer, task, examples),
                                on_batch=advance)
-        scores = _score(task, examples, outputs, metrics, out_dir / "predictions" / f"{variant.name}.jsonl",
-                        task.format.completion_reader(task, tokenizer))
+        predictions = out_dir / "predictions" / f"{variant.name}.jsonl"
+        scores = _score(task, examples, outputs, metrics, predictions, task.format.completion_reader(task, tokenizer))
+        by_template = template_averages(read_rows(predictions))
+        if by_template:
+            report.setdefault("by_template", {})[variant.name] = by_template
         if constraint is not None:
             scores["constraint_ms_per_token"] = constraint.ms_per_token
             scores["constraint_compile_s"] = round(constraint.compile_s, 3)
@@ -185,7 +191,8 @@ def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]
                 if value is not None:
                     totals[name].append(value)
             expected_text = None if example.expected is None else task.format.render(example.expected)
-            fh.write(json.dumps({**output, "input": example.input, "expected": example.expected,
+            template = {"template": example.meta["template"]} if "template" in example.meta else {}
+            fh.write(json.dumps({**output, "input": example.input, **template, "expected": example.expected,
                                  "expected_text": expected_text, "valid": checked.valid, "scores": scores,
                                  "violations": [v.to_dict() for v in checked.violations]},
                                 ensure_ascii=False) + "\n")
@@ -194,6 +201,23 @@ def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]
         averages[key] = sum(o[key] for o in outputs) / len(outputs)
     averages["n"] = len(outputs)
     return averages
+
+
+def template_averages(predictions: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Each score's average per input template (prediction rows' ``template``), with ``n`` rows;
+    empty unless the rows come from two templates or more."""
+    totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    counts: Counter[str] = Counter()
+    for row in predictions:
+        if row.get("template") is None:
+            continue
+        counts[row["template"]] += 1
+        for name, value in row["scores"].items():
+            if value is not None:
+                totals[row["template"]][name].append(value)
+    if len(counts) < 2:
+        return {}
+    return {t: {**{name: sum(v) / len(v) for name, v in totals[t].items()}, "n": counts[t]} for t in sorted(counts)}
 
 
 def _read_and_check(output: dict[str, Any], reader: Callable[[str], str] | None, task: Task,

@@ -17,6 +17,10 @@ from formtune.metrics import CORE_METRICS
 COSTS = {"prompt_tokens": "prompt tokens per example", "latency_s": "seconds per example"}
 #: Costs of constrained decoding, shown in the tables only (unconstrained variants have none).
 CONSTRAINT_COSTS = ("constraint_ms_per_token", "constraint_compile_s")
+#: The breakdown of the headline metrics per input template, and the core metrics among them
+#: (every plugin metric that is not in a group of its own is a headline metric).
+BY_TEMPLATE = "per input template (held-out wording)"
+BY_TEMPLATE_CORE = ("schema_valid", "field_f1")
 
 
 def load_metrics(run: Path) -> dict[str, Any]:
@@ -39,7 +43,8 @@ def breakdowns(run: Path, metrics: dict[str, Any]) -> dict[str, list[dict[str, A
     """Grouped metrics (``Metric.group``: adherence per rule, per branch …) as rows per group:
     ``{"metric", "scores": {variant: score}, "counts": {variant: examples scored}}``, in the order
     the plugin registered them. Counts come from the predictions, since an average alone hides
-    that a branch had two examples."""
+    that a branch had two examples. Last, when the inputs came from several templates, the
+    headline metrics per template (:data:`BY_TEMPLATE`)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     variants = metrics["variants"]
     counts = {v: _counts(Path(run) / "predictions" / f"{v}.jsonl") for v in variants}
@@ -48,6 +53,16 @@ def breakdowns(run: Path, metrics: dict[str, Any]) -> dict[str, list[dict[str, A
             groups.setdefault(info["group"], []).append({
                 "metric": name, "scores": {v: scores.get(name) for v, scores in variants.items()},
                 "counts": {v: counts[v].get(name, 0) for v in variants}})
+    by_template = metrics.get("by_template", {})
+    templates = sorted({t for per_variant in by_template.values() for t in per_variant})
+    headline = [m for m in _rate_names(variants, metrics.get("metrics", {}))
+                if m in BY_TEMPLATE_CORE or m not in CORE_METRICS]
+    for template in templates:
+        for name in headline:
+            cells = {v: by_template.get(v, {}).get(template, {}) for v in variants}
+            groups.setdefault(BY_TEMPLATE, []).append({
+                "metric": f"{template}: {name}", "scores": {v: cell.get(name) for v, cell in cells.items()},
+                "counts": {v: cell.get("n", 0) for v, cell in cells.items()}})
     return groups
 
 
