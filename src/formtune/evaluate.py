@@ -17,8 +17,8 @@ Each variant writes ``predictions/<variant>.jsonl`` (every output with its viola
 scores) and its averages into ``metrics.json`` as ``{"variants": {"<variant>": {...}}, "metrics":
 {"<metric>": {"description", "higher_is_better"}}, "notes": {...}}``.  When the inputs come from
 more than one template (several held-out wordings), ``"by_template": {"<variant>": {"<template>":
-{...}}}`` holds the averages of each wording apart: one wording the model never learns hides
-behind another it reads well.  The model runs on the GPU when there is one.
+{...}}}`` holds the averages of each wording apart, so that a wording the model never learns does
+not hide behind one it reads well.  The model runs on the GPU when there is one.
 """
 
 from __future__ import annotations
