@@ -24,7 +24,7 @@ not hide behind one it reads well.  The model runs on the GPU when there is one.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,43 +181,46 @@ def _score(task: Task, examples: list[EvalExample], outputs: list[dict[str, Any]
     """Apply every metric; write one prediction row per example; return the averages. ``reader``
     (:meth:`formtune.Format.completion_reader`) turns each completion into the format's text
     first; the prediction row then keeps both (``completion``, ``read_as``)."""
-    totals: dict[str, list[float]] = {name: [] for name in metrics}
+    row_scores: list[dict[str, float | None]] = []
     with predictions_path.open("w", encoding="utf-8") as fh:
         for example, output in zip(examples, outputs):
             checked = _read_and_check(output, reader, task, example)
             attempt = Attempt(example.input, checked, example.expected, task, example.meta)
             scores = {name: metric.score(attempt) for name, metric in metrics.items()}
-            for name, value in scores.items():
-                if value is not None:
-                    totals[name].append(value)
+            row_scores.append(scores)
             expected_text = None if example.expected is None else task.format.render(example.expected)
             template = {"template": example.meta["template"]} if "template" in example.meta else {}
             fh.write(json.dumps({**output, "input": example.input, **template, "expected": example.expected,
                                  "expected_text": expected_text, "valid": checked.valid, "scores": scores,
                                  "violations": [v.to_dict() for v in checked.violations]},
                                 ensure_ascii=False) + "\n")
-    averages = {name: sum(values) / len(values) for name, values in totals.items() if values}
+    averages = mean_scores(row_scores)
     for key in ("prompt_tokens", "latency_s"):
         averages[key] = sum(o[key] for o in outputs) / len(outputs)
     averages["n"] = len(outputs)
     return averages
 
 
-def template_averages(predictions: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Each score's average per input template (prediction rows' ``template``), with ``n`` rows;
-    empty unless the rows come from two templates or more."""
-    totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    counts: Counter[str] = Counter()
-    for row in predictions:
-        if row.get("template") is None:
-            continue
-        counts[row["template"]] += 1
-        for name, value in row["scores"].items():
+def mean_scores(rows: Iterable[dict[str, float | None]]) -> dict[str, float]:
+    """Each metric's average over the rows that scored it (``None``: the metric does not apply)."""
+    totals: dict[str, list[float]] = defaultdict(list)
+    for scores in rows:
+        for name, value in scores.items():
             if value is not None:
-                totals[row["template"]][name].append(value)
-    if len(counts) < 2:
+                totals[name].append(value)
+    return {name: sum(values) / len(values) for name, values in totals.items()}
+
+
+def template_averages(predictions: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """:func:`mean_scores` per input template (prediction rows' ``template``), with ``n`` rows;
+    empty unless the rows come from two templates or more."""
+    by_template: dict[str, list[dict[str, float | None]]] = defaultdict(list)
+    for row in predictions:
+        if row.get("template") is not None:
+            by_template[row["template"]].append(row["scores"])
+    if len(by_template) < 2:
         return {}
-    return {t: {**{name: sum(v) / len(v) for name, v in totals[t].items()}, "n": counts[t]} for t in sorted(counts)}
+    return {t: {**mean_scores(by_template[t]), "n": len(by_template[t])} for t in sorted(by_template)}
 
 
 def _read_and_check(output: dict[str, Any], reader: Callable[[str], str] | None, task: Task,
