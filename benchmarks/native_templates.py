@@ -9,7 +9,7 @@ are not copied into this repository). For each template the script puts it on a 
 default model's, from formtune's cache, unless ``--tokenizer`` names another) and asks the
 dialect's own code what a user's model would meet:
 
-- whether the template lists the tools it is given (``formtune.models.require_tool_template``);
+- whether the template lists the tools it is given (``formtune.chat_templates.require_tool_template``);
 - whether :class:`formtune_tools.native.TemplateSyntax` learns how it writes calls;
 - whether calls the template writes in an assistant turn (one call, parallel calls, nested and
   list arguments, quotes and non-ASCII text) read back as the same calls.
@@ -67,7 +67,7 @@ def _written(tokenizer: Any, calls: list[dict[str, Any]]) -> str:
 
 def check(tokenizer: Any, name: str) -> tuple[bool, bool, int, int, str]:
     """``(tool-capable, syntax learnt, round trips passed, round trips tried, first problem)``."""
-    from formtune.models import require_tool_template
+    from formtune.chat_templates import require_tool_template
 
     capable = False
     try:

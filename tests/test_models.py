@@ -21,15 +21,8 @@ gguf = pytest.importorskip("gguf")
 
 from conftest import CHATML_TEMPLATE, build_tiny_model  # noqa: E402
 from formtune.errors import ModelError  # noqa: E402
-from formtune.models import (  # noqa: E402
-    CONVERSION_FORMAT,
-    PLAIN_FALLBACK_TEMPLATE,
-    cache_dir,
-    ensure_chat_template,
-    load_model,
-    resolve_model,
-    turn_end_id,
-)
+from formtune.chat_templates import PLAIN_FALLBACK_TEMPLATE, ensure_chat_template, turn_end_id  # noqa: E402
+from formtune.models import CONVERSION_FORMAT, cache_dir, load_model, resolve_model  # noqa: E402
 from formtune.packaged import PackagedModel, assemble  # noqa: E402
 
 #: The developer's own cache, for the slow test's 1 GB conversion (the other tests use a throwaway one).

@@ -15,7 +15,7 @@ formtune hands both to the template instead of writing them as text:
 
 There is no decoding constraint: the syntax is the template's, and formtune only learns it at run
 time, from the model being evaluated. A template without tool support is a clear error
-(:func:`formtune.models.require_tool_template`).
+(:func:`formtune.chat_templates.require_tool_template`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class TemplateSyntax:
     real templates and names the others."""
 
     def __init__(self, tokenizer: Any, where: object = "the model") -> None:
-        from formtune.models import require_tool_template
+        from formtune.chat_templates import require_tool_template
 
         try:
             require_tool_template(tokenizer, where)

@@ -51,3 +51,9 @@ class ModelError(FormtuneError):
 
 class TrainingError(FormtuneError):
     """Training cannot start or continue."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when the message is empty)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

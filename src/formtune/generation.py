@@ -171,7 +171,7 @@ def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *,
     import torch
     from transformers import LogitsProcessorList, StoppingCriteriaList
 
-    from formtune.models import require_tool_template
+    from formtune.chat_templates import require_tool_template
 
     if any(c.get("tools") for c in conversations):
         require_tool_template(tokenizer)

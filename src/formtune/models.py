@@ -31,36 +31,8 @@ The cache
     SmolLM2 has its own chat template, so formats 1 and 2 wrote identical folders.  Whatever the
     folder, :func:`load_model` checks that every token id has an embedding row.
 
-Models without a chat template
-    Loss masking and generation need a chat template (see ``formtune.train``).  formtune 0.1 gave
-    a template-less tokenizer ChatML and *added* ``<|im_start|>``/``<|im_end|>`` to it.  That
-    crashed base models such as Gemma 3 270M (the new ids had no embedding row: ``IndexError``),
-    and resizing the embeddings would not have been enough: LoRA trains adapters on the linear
-    layers, never the embedding or output rows, so the new markers would stay at their random
-    initial values, meaningless to the model, and the answer's end marker would be a token the
-    model never learned to emit.  Training those rows too (PEFT's ``modules_to_save``) would put
-    a full copy of the embedding matrix in every adapter: 262,144 x 640 = 168M parameters for
-    Gemma 3 270M, more than the rest of the model.
-
-    So the fallback, :data:`PLAIN_FALLBACK_TEMPLATE`, is made only of tokens the model already
-    has: the roles are written as plain text (``User:``, ``Assistant:``) and each answer ends with
-    the tokenizer's own EOS token, the token a base model was pretrained to put at the end of a
-    document, which ``generate`` stops on (:func:`load_model` adds it to the generation config's
-    ``eos_token_id``).  The conversation starts with the BOS token exactly when the tokenizer puts
-    one before plain text, so the model sees its input the way it saw its pretraining text::
-
-        <bos>Extract the ticket as JSON.
-
-        User:
-        Hi, order 42 is broken
-
-        Assistant:
-        {"order": 42}<eos>
-
-    A prompt rendered with ``add_generation_prompt=True`` ends with ``Assistant:`` and a newline
-    and is a prefix of the same conversation rendered with its answer, which is what
-    completion-only loss relies on.  A tokenizer with neither a chat template nor an EOS token
-    cannot mark where an answer ends, and is refused.
+Chat templates
+    A model without one gets formtune's plain fallback (:mod:`formtune.chat_templates`).
 
 Heavy libraries (torch, transformers) are imported inside the functions that need them, so
 ``import formtune.models`` stays cheap.
@@ -77,7 +49,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from formtune.errors import ModelError
+from formtune.chat_templates import ensure_chat_template, turn_end_id
+from formtune.errors import ModelError, first_line
 from formtune.packaged import PACKAGED_MODELS, PackagedModel, download_gguf
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,37 +59,16 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CONVERSION_FORMAT",
     "DEFAULT_MODEL_NAME",
-    "PLAIN_FALLBACK_TEMPLATE",
     "cache_dir",
     "check_vocab_fits",
-    "ensure_chat_template",
-    "fallback_chat_template",
-    "require_tool_template",
     "load_model",
     "resolve_model",
-    "turn_end_id",
 ]
 
 #: Name of the embedded default model (also the name of its cache folder).
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
 #: Version of what a ``.gguf`` cache entry holds; part of its key, so older entries are not reused.
 CONVERSION_FORMAT = 2
-
-#: Chat template given to a tokenizer that has none (see the module docstring for why).
-#:
-#: Turns are separated by a blank line; the system message is written bare, every other message
-#: under its capitalised role name; an assistant message ends with ``eos_token``.  It uses only
-#: tokens the model already has.  :func:`fallback_chat_template` prefixes ``bos_token`` for
-#: tokenizers that start plain text with it.
-PLAIN_FALLBACK_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if not loop.first %}{{ '\n\n' }}{% endif %}"
-    "{% if message['role'] == 'system' %}{{ message['content'] }}"
-    "{% else %}{{ message['role'] | capitalize + ':\n' + message['content'] }}{% endif %}"
-    "{% if message['role'] == 'assistant' %}{{ eos_token }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '\n\nAssistant:\n' }}{% endif %}"
-)
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -263,7 +215,7 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     except Exception as exc:  # transformers raises many kinds for unsupported or broken files
-        raise ModelError(f"cannot load {gguf}: {_one_line(exc)}") from exc
+        raise ModelError(f"cannot load {gguf}: {first_line(exc)}") from exc
 
     config = copy.deepcopy(loaded.config)
     if hasattr(config, "quantization_config"):
@@ -340,79 +292,8 @@ def _tied_keys(model: Any) -> set[str]:
     return keys
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 # --------------------------------------------------------------------------------------------
 # loading
-
-
-def fallback_chat_template(tokenizer: PreTrainedTokenizerBase) -> str:
-    """:data:`PLAIN_FALLBACK_TEMPLATE` for ``tokenizer``, opened with ``bos_token`` when the
-    tokenizer itself starts plain text with its BOS token (Llama, Gemma; not GPT-2 or Qwen)."""
-    bos = tokenizer.bos_token_id
-    starts_with_bos = bos is not None and tokenizer("x")["input_ids"][:1] == [bos]
-    return ("{{ bos_token }}" if starts_with_bos else "") + PLAIN_FALLBACK_TEMPLATE
-
-
-def ensure_chat_template(tokenizer: PreTrainedTokenizerBase, where: object = "the model") -> bool:
-    """Give ``tokenizer`` :func:`fallback_chat_template` if it has no chat template.
-
-    Returns True when the fallback was given.  No token is added: the fallback ends an answer
-    with the tokenizer's EOS token.  Raises :class:`ModelError` when there is no EOS token
-    (``where`` names the model in the message).
-    """
-    if getattr(tokenizer, "chat_template", None):
-        return False
-    if tokenizer.eos_token_id is None:
-        raise ModelError(
-            f"{where} has no chat template and its tokenizer no eos token, so formtune cannot tell where an "
-            "answer ends; add a chat_template (or an eos_token) to its tokenizer_config.json"
-        )
-    tokenizer.chat_template = fallback_chat_template(tokenizer)
-    return True
-
-
-def require_tool_template(tokenizer: PreTrainedTokenizerBase, where: object = "the model") -> None:
-    """Raise :class:`ModelError` unless ``tokenizer``'s chat template lists the tools it is given.
-
-    Rows with a ``tools`` column leave listing the tools to the template; a template without tool
-    support drops them without a word, and the model would train and answer without ever seeing
-    its tools. The check renders one probe tool and looks for its name."""
-    probe = {"type": "function", "function": {"name": "formtune_probe_tool", "description": "A probe.",
-                                              "parameters": {"type": "object", "properties": {}}}}
-    try:
-        text = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], tools=[probe], tokenize=False,
-                                             add_generation_prompt=True)
-    except Exception as exc:  # a template may raise on what it does not support
-        raise ModelError(f"the chat template of {where} fails when given tools: {_one_line(exc)}") from exc
-    if "formtune_probe_tool" not in text:
-        raise ModelError(f"the chat template of {where} has no tool support (it does not list the tools it is "
-                         "given), so rows that hand it tools cannot be used with this model; use a model whose "
-                         "template takes tools")
-
-
-def turn_end_id(tokenizer: PreTrainedTokenizerBase) -> int | None:
-    """The special token that closes an assistant turn in ``tokenizer``'s chat template, if any.
-
-    A tuned model learns to end its answer the way the template ends a turn, so generation must
-    stop there.  The eos of a config does not always say so: a base model's eos is its end of
-    text while its template closes turns with another token (``<|endoftext|>`` and ``<|im_end|>``),
-    and a GGUF conversion can name the wrong eos (transformers 5.17 did for SmolLM2).
-    """
-    probe = "formtune-turn-end-probe"
-    try:
-        turns = [{"role": "user", "content": "?"}, {"role": "assistant", "content": probe}]
-        text = tokenizer.apply_chat_template(turns, tokenize=False)
-    except Exception:  # a template may refuse this conversation (one that demands a system turn, say)
-        return None
-    if probe not in text:
-        return None
-    ids = tokenizer(text.split(probe, 1)[1], add_special_tokens=False)["input_ids"]
-    added = tokenizer.added_tokens_decoder
-    return ids[0] if ids and ids[0] in added and added[ids[0]].special else None
 
 
 def check_vocab_fits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, where: object) -> None:
@@ -452,9 +333,9 @@ def load_model(
 
     - ``dtype``: ``"auto"`` (float32: the frozen base stays exact and bf16 autocast does the fast
       math during training), or a torch dtype / its name (``"bfloat16"``, ``"float16"`` ...).
-    - The tokenizer always has a chat template (:func:`fallback_chat_template` if it had none)
+    - The tokenizer always has a chat template (:func:`~formtune.chat_templates.fallback_chat_template` if it had none)
       and a pad token (its eos token if it had none); ``generate`` stops on its eos token and on
-      the token its chat template ends an assistant turn with (:func:`turn_end_id`).
+      the token its chat template ends an assistant turn with (:func:`~formtune.chat_templates.turn_end_id`).
     - Every token id has an embedding row (:func:`check_vocab_fits`); nothing is resized.
     - ``for_training=True``: right padding, model in train mode with ``use_cache`` off.
       ``for_training=False``: left padding (batched generation), model in eval mode.
@@ -471,12 +352,12 @@ def load_model(
     except OSError as exc:
         if isinstance(where, str):
             raise ModelError(
-                f"cannot load model {where!r} from the Hugging Face hub ({_one_line(exc)}); "
+                f"cannot load model {where!r} from the Hugging Face hub ({first_line(exc)}); "
                 "without network access, pass --model a local model folder or a .gguf file"
             ) from exc
-        raise ModelError(f"cannot load model from {where}: {_one_line(exc)}") from exc
+        raise ModelError(f"cannot load model from {where}: {first_line(exc)}") from exc
     except Exception as exc:
-        raise ModelError(f"cannot load model {where}: {_one_line(exc)}") from exc
+        raise ModelError(f"cannot load model {where}: {first_line(exc)}") from exc
 
     ensure_chat_template(tokenizer, where)
     if tokenizer.pad_token is None:

@@ -58,7 +58,8 @@ from typing import TYPE_CHECKING, Any
 
 from formtune import fused_lora
 from formtune.errors import ModelError, TrainingError
-from formtune.models import load_model, require_tool_template, resolve_model
+from formtune.chat_templates import require_tool_template
+from formtune.models import load_model, resolve_model
 from formtune.train_callbacks import GracefulStop, callbacks
 from formtune.train_config import TrainConfig
 
