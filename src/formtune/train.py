@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from formtune import fused_lora
-from formtune.errors import ModelError, TrainingError
+from formtune.errors import ModelError, TrainingError, first_line
 from formtune.chat_templates import require_tool_template
 from formtune.models import load_model, resolve_model
 from formtune.train_callbacks import GracefulStop, callbacks
@@ -339,7 +339,7 @@ def _make_trainer(
             peft_config=peft_config,
         )
     except (ValueError, TypeError) as exc:
-        raise TrainingError(f"cannot set up training: {str(exc).splitlines()[0]}") from exc
+        raise TrainingError(f"cannot set up training: {first_line(exc)}") from exc
     fused_lora.install(trainer.model)
     if config.bf16:
         _no_input_casts(trainer.model)  # for the layers that keep PEFT's own forward
@@ -465,7 +465,7 @@ def load_tuned(
     try:
         tuned = PeftModel.from_pretrained(model, os.fspath(adapter_dir))
     except Exception as exc:
-        raise ModelError(f"cannot apply the adapter in {adapter_dir}: {str(exc).splitlines()[0]}") from exc
+        raise ModelError(f"cannot apply the adapter in {adapter_dir}: {first_line(exc)}") from exc
     if merge:
         tuned = tuned.merge_and_unload()
     tuned.eval()
