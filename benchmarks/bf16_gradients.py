@@ -1,12 +1,14 @@
 """How far bf16 training's LoRA gradients are from float32's, for one batch, on this machine.
 
-    python benchmarks/bf16_gradients.py DATA [ROWS] [--rank R] [--save FILE.pt]
+    python benchmarks/bf16_gradients.py DATA [ROWS] [--rank R] [--adapter DIR] [--skip N] [--save FILE.pt]
 
 One batch of ``ROWS`` (16) training rows of the dataset folder ``DATA`` goes through formtune's own
 trainer path (``train._make_trainer``: packing, the fused LoRA layers, ``compute_loss`` under the
 trainer's autocast) twice, with the frozen model in float32 and then in bf16, from the same
-adapter weights (random, ``lora_B`` nonzero so that ``lora_A`` has gradients too, drawn on the CPU
-so that every machine starts from the same ones).  It prints the relative error of the bf16
+adapter weights: random (``lora_B`` nonzero so that ``lora_A`` has gradients too, drawn on the CPU
+so that every machine starts from the same ones), or a trained adapter's (``--adapter``, a run's
+``adapter`` or checkpoint folder, to see the error late in training).  ``--skip`` starts the batch
+that many rows into the dataset.  It prints the relative error of the bf16
 gradients per adapted module, and overall with the cosine.  ``--save`` keeps both gradients of a
 few modules to compare machines (the CPU against a GPU, RESULTS.md "(h)").
 """
@@ -25,19 +27,25 @@ from formtune.train import _make_trainer, to_prompt_completion
 from formtune.train_config import TrainConfig
 
 
-def gradients(rows: list, rank: int, bf16: bool) -> tuple[float, dict[str, torch.Tensor]]:
+def gradients(rows: list, rank: int, bf16: bool, adapter: Path | None) -> tuple[float, dict[str, torch.Tensor]]:
     """``(loss, {parameter name: gradient})`` of one batch, float32 or bf16 (formtune's settings)."""
     config = TrainConfig(batch_size=len(rows), lora_r=rank, lora_alpha=2 * rank, bf16=bf16,
                          dtype="bfloat16" if bf16 else "float32").resolved()
     model, tokenizer = load_model(resolve_model(None), for_training=True, dtype=config.dtype)
     folder = Path(tempfile.mkdtemp())
     trainer = _make_trainer(model, tokenizer, rows, None, config, folder / "checkpoints", folder / "log.jsonl")
-    draw = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for name, p in trainer.model.named_parameters():
-            if p.requires_grad:
-                scale = 0.02 if "lora_B" in name else 0.05
-                p.copy_((torch.randn(p.shape, generator=draw) * scale).to(p.device, p.dtype))
+    if adapter is not None:
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        set_peft_model_state_dict(trainer.model, load_file(adapter / "adapter_model.safetensors"))
+    else:
+        draw = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for name, p in trainer.model.named_parameters():
+                if p.requires_grad:
+                    scale = 0.02 if "lora_B" in name else 0.05
+                    p.copy_((torch.randn(p.shape, generator=draw) * scale).to(p.device, p.dtype))
     batch = next(iter(trainer.get_train_dataloader()))
     batch = {k: v.to(trainer.model.device) if hasattr(v, "to") else v for k, v in batch.items()}
     trainer.model.train()
@@ -56,11 +64,14 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("rows", type=int, nargs="?", default=16)
     parser.add_argument("--rank", type=int, default=64)
+    parser.add_argument("--adapter", type=Path)
+    parser.add_argument("--skip", type=int, default=0)
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
     with (args.data / "train.jsonl").open(encoding="utf-8") as f:
-        rows = to_prompt_completion([json.loads(line) for _, line in zip(range(args.rows), f)])
-    (loss32, g32), (loss16, g16) = gradients(rows, args.rank, False), gradients(rows, args.rank, True)
+        lines = [line for i, line in zip(range(args.skip + args.rows), f) if i >= args.skip]
+    rows = to_prompt_completion([json.loads(line) for line in lines])
+    (loss32, g32), (loss16, g16) = (gradients(rows, args.rank, bf16, args.adapter) for bf16 in (False, True))
     print(f"device {'cuda' if torch.cuda.is_available() else 'cpu'}, torch {torch.__version__}")
     by_module: dict[str, list[float]] = {}
     for name in g32:
