@@ -19,9 +19,11 @@ import argparse
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from formtune.loss import IGNORE
 from formtune.models import load_model, resolve_model
 from formtune.train import _make_trainer, to_prompt_completion
 from formtune.train_config import TrainConfig
@@ -32,8 +34,14 @@ def gradients(rows: list, rank: int, bf16: bool, adapter: Path | None) -> tuple[
     config = TrainConfig(batch_size=len(rows), lora_r=rank, lora_alpha=2 * rank, bf16=bf16,
                          dtype="bfloat16" if bf16 else "float32").resolved()
     model, tokenizer = load_model(resolve_model(None), for_training=True, dtype=config.dtype)
-    folder = Path(tempfile.mkdtemp())
-    trainer = _make_trainer(model, tokenizer, rows, None, config, folder / "checkpoints", folder / "log.jsonl")
+    with tempfile.TemporaryDirectory() as tmp:  # the trainer's output folder; nothing is saved there
+        folder = Path(tmp)
+        trainer = _make_trainer(model, tokenizer, rows, None, config, folder / "checkpoints", folder / "log.jsonl")
+        return _one_step(trainer, adapter)
+
+
+def _one_step(trainer: Any, adapter: Path | None) -> tuple[float, dict[str, torch.Tensor]]:
+    """Set the adapter weights (a trained adapter's, or random), then one forward and backward pass."""
     if adapter is not None:
         from peft import set_peft_model_state_dict
         from safetensors.torch import load_file
@@ -49,7 +57,7 @@ def gradients(rows: list, rank: int, bf16: bool, adapter: Path | None) -> tuple[
     batch = next(iter(trainer.get_train_dataloader()))
     batch = {k: v.to(trainer.model.device) if hasattr(v, "to") else v for k, v in batch.items()}
     trainer.model.train()
-    loss = trainer.compute_loss(trainer.model, batch, num_items_in_batch=(batch["labels"][:, 1:] != -100).sum())
+    loss = trainer.compute_loss(trainer.model, batch, num_items_in_batch=(batch["labels"][:, 1:] != IGNORE).sum())
     loss.backward()
     grads = {k: p.grad.detach().float().cpu() for k, p in trainer.model.named_parameters() if p.requires_grad}
     return loss.item(), grads

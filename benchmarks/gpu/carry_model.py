@@ -42,7 +42,7 @@ def pack(out: Path, parts: int, name: str, first_mb: float | None) -> None:
             blob = wheel.read_bytes()
             first = int(first_mb * 1e6) if first_mb else -(-len(blob) // parts)
             rest = -(-(len(blob) - first) // max(parts - 1, 1))
-            cuts = [0, *(min(first + i * rest, len(blob)) for i in range(parts))]
+            cuts = [0, *(min(first + i * rest, len(blob)) for i in range(parts - 1)), len(blob)]
             for i in range(parts):
                 folder = out / f"p{i + 1}"
                 folder.mkdir(parents=True, exist_ok=True)
