@@ -158,3 +158,13 @@ def test_a_failing_xsd11_assertion_is_a_violation_not_a_crash(tmp_path):
     assert not check("<n><a>20</a></n>", task).valid
     [violation] = check("<n><a>0</a></n>", task).violations
     assert violation.kind == "xsd:invalid" and "Division by zero" in violation.message
+
+
+@pytest.mark.parametrize("reason, message, expected", [
+    (" \n ", None, "invalid"), (None, "", "invalid"), (None, "bad\nmore", "bad"), ("  why  \nmore", "m", "why")])
+def test_every_xsd_error_gives_a_one_line_message(reason, message, expected):
+    from types import SimpleNamespace
+
+    from formtune_xml.validate import _message
+
+    assert _message(SimpleNamespace(reason=reason, message=message)) == expected

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from formtune.errors import first_line
 from formtune.violations import Violation
 
 from formtune_xml.mapping import from_xml, root_name
@@ -58,8 +59,7 @@ def xsd_violations(schema: XmlSchema, value: Any) -> list[Violation]:
     except (XMLSchemaException, ElementPathError, ArithmeticError, ValueError, TypeError) as exc:
         # XSD 1.1 assertions and type alternatives are XPath programs; one that fails on this
         # document (a division by zero, a bad cast) makes the document not valid, never a crash.
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        return [Violation(f"/{name}", f"cannot be validated: {first}", "xsd:invalid")]
+        return [Violation(f"/{name}", f"cannot be validated: {first_line(exc)}", "xsd:invalid")]
     return [Violation(_path(error, name), _message(error), _kind(error)) for error in errors]
 
 
@@ -71,8 +71,9 @@ def _path(error: Any, root: str) -> str:
 
 
 def _message(error: Any) -> str:
-    reason = (error.reason or error.message or "invalid").strip().splitlines()[0]
-    return reason[:300]
+    """The first line of the error's reason, or "invalid" when it has none (blank counts as none)."""
+    lines = (error.reason or error.message or "").strip().splitlines()
+    return (lines[0].strip() if lines else "invalid")[:300]
 
 
 def json_violations(schema: XmlSchema, value: Any, task: Task) -> list[Violation]:
