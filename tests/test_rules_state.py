@@ -1,0 +1,68 @@
+"""``rules.state``: the answer first states the facts it read (relative dates as days before their
+reference), and the judge tells reading from deciding: were the stated facts the input's, and do
+the decided fields follow from the stated facts whether or not they were read right?"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from formtune.dataset import build_dataset, read_rows
+from formtune.evaluate import task_metrics
+from formtune.task import load_task
+from formtune_rules.facts import facts_from_json
+from formtune_rules.judge import judge
+from formtune_rules.ruleset import rule_set
+from rules_fixtures import RULES, SCHEMA, write_task
+
+STATED = {"type": "object", "properties": {"amount": {"type": "number"}, "vip": {"type": "boolean"},
+                                           "ordered_days_before_today": {"type": "integer"}}}
+# amount 80: 'big' routes to the manager; ordered 2 days before today: not 'stale'; no vip
+FACTS = {"amount": 80.0, "vip": False, "today": "2025-06-01", "ordered": "2025-05-30"}
+
+
+@pytest.fixture
+def task(tmp_path):
+    path = write_task(tmp_path, RULES + "  state: facts\n")
+    schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
+              "properties": {"facts": STATED, **SCHEMA["properties"]}}
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    return load_task(path)
+
+
+def test_answers_state_the_facts_first_with_relative_dates_in_days(task, tmp_path):
+    build_dataset(task, tmp_path / "data", progress=False)
+    rows = read_rows(tmp_path / "data" / "train.jsonl")
+    for row in rows:
+        facts = facts_from_json(rule_set(task).facts, row["provenance"]["facts"])
+        assert list(row["output"]) == ["facts", "route", "priority", "reply"]
+        assert row["output"]["facts"] == {"amount": facts["amount"], "vip": facts["vip"],
+                                          "ordered_days_before_today": (facts["today"] - facts["ordered"]).days}
+
+
+def verdict(task, stated_days, route, priority):
+    ruleset = rule_set(task)
+    value = {"facts": {"amount": 80.0, "vip": False, "ordered_days_before_today": stated_days},
+             "route": route, "priority": priority, "reply": "Thanks, routed."}
+    return judge(ruleset, value, json.dumps(value), facts_from_json(ruleset.facts, FACTS))
+
+
+def test_reading_and_deciding_are_judged_apart(task):
+    right = verdict(task, 2, "manager", "normal")
+    assert (right.read_right, right.follows_own_facts, right.adherent) == (True, True, True)
+    # Misread as 12 days: 'stale' would then raise the priority; the answer follows its own reading.
+    misread = verdict(task, 12, "manager", "high")
+    assert (misread.read_right, misread.follows_own_facts, misread.adherent) == (False, True, False)
+    # Read right, decided wrong.
+    wrong = verdict(task, 2, "auto", "normal")
+    assert (wrong.read_right, wrong.follows_own_facts, wrong.adherent) == (True, False, False)
+    # A day count that is not a whole number cannot be followed.
+    assert verdict(task, "2", "manager", "normal").follows_own_facts is False
+
+
+def test_the_reading_metrics_exist_only_with_state(task, tmp_path):
+    assert {"rules:facts_read", "rules:follows_own_facts"} <= set(task_metrics(task))
+    (tmp_path / "plain").mkdir()
+    plain = load_task(write_task(tmp_path / "plain"))
+    assert "rules:facts_read" not in task_metrics(plain)
