@@ -9,7 +9,7 @@ import json
 import pytest
 
 from formtune.dataset import build_dataset, read_rows
-from formtune.evaluate import task_metrics
+from formtune.evaluate import _score, load_examples, task_metrics
 from formtune.task import load_task
 from formtune_rules.facts import facts_from_json
 from formtune_rules.judge import judge
@@ -54,15 +54,34 @@ def test_reading_and_deciding_are_judged_apart(task):
     # Misread as 12 days: 'stale' would then raise the priority; the answer follows its own reading.
     misread = verdict(task, 12, "manager", "high")
     assert (misread.read_right, misread.follows_own_facts, misread.adherent) == (False, True, False)
+    assert misread.read == {"amount": True, "vip": True, "ordered_days_before_today": False}
     # Read right, decided wrong.
     wrong = verdict(task, 2, "auto", "normal")
     assert (wrong.read_right, wrong.follows_own_facts, wrong.adherent) == (True, False, False)
     # A day count that is not a whole number cannot be followed.
     assert verdict(task, "2", "manager", "normal").follows_own_facts is False
+    ruleset = rule_set(task)
+    unparsed = judge(ruleset, None, "{", facts_from_json(ruleset.facts, FACTS))
+    assert unparsed.read_right is False and not any(unparsed.read.values()) and len(unparsed.read) == 3
 
 
-def test_the_reading_metrics_exist_only_with_state(task, tmp_path):
-    assert {"rules:facts_read", "rules:follows_own_facts"} <= set(task_metrics(task))
+def test_the_reading_metrics_each_fact_apart_and_only_with_state(task, tmp_path):
+    metrics = task_metrics(task)
+    assert {"rules:facts_read", "rules:follows_own_facts"} <= set(metrics)
+    per_fact = [name for name, m in metrics.items() if m.group == "rules: facts read per fact"]
+    assert per_fact == [f"rules:fact_read/{k}" for k in ("amount", "vip", "ordered_days_before_today")]
     (tmp_path / "plain").mkdir()
     plain = load_task(write_task(tmp_path / "plain"))
     assert "rules:facts_read" not in task_metrics(plain)
+
+
+def test_an_evaluation_scores_each_fact_read(task, tmp_path):
+    build_dataset(task, tmp_path / "data", progress=False)
+    examples = load_examples(tmp_path / "data" / "eval.jsonl", task)
+    off_by_one = [{**e.expected, "facts": {**e.expected["facts"], "ordered_days_before_today":
+                                           e.expected["facts"]["ordered_days_before_today"] + 1}} for e in examples]
+    outputs = [{"completion": json.dumps(o), "prompt_tokens": 1, "latency_s": 0.1} for o in off_by_one]
+    (tmp_path / "predictions").mkdir()
+    scores = _score(task, examples, outputs, task_metrics(task), tmp_path / "predictions" / "off.jsonl")
+    assert scores["rules:facts_read"] == 0.0 and scores["rules:fact_read/ordered_days_before_today"] == 0.0
+    assert scores["rules:fact_read/amount"] == scores["rules:fact_read/vip"] == 1.0

@@ -164,17 +164,23 @@ def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any]) -> dict[s
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
     their reference, other facts as in JSON; references of relative dates are left out (only the
     difference matters to the rules)."""
-    references = {f.spec.relative_to for f in facts.values() if f.relative}
     stated = {}
-    for name in facts:
-        fact = facts[name]
-        if name in references:
-            continue
+    for fact in _stated(facts):
         if fact.relative:
-            stated[stated_name(fact)] = (values[fact.spec.relative_to] - values[name]).days
+            stated[stated_name(fact)] = (values[fact.spec.relative_to] - values[fact.name]).days
         else:
-            stated[name] = fact.to_json(values[name])
+            stated[fact.name] = fact.to_json(values[fact.name])
     return stated
+
+
+def stated_keys(facts: Mapping[str, Fact]) -> list[str]:
+    """The keys of :func:`stated_facts`, in order."""
+    return [stated_name(fact) for fact in _stated(facts)]
+
+
+def _stated(facts: Mapping[str, Fact]) -> list[Fact]:
+    references = {f.spec.relative_to for f in facts.values() if f.relative}
+    return [fact for name, fact in facts.items() if name not in references]
 
 
 def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -41,6 +41,7 @@ class Verdict:
     style: dict[str, list[str] | None] = field(default_factory=dict)  # style id -> problems; None: not applicable
     violations: list[Violation] = field(default_factory=list)
     read_right: bool | None = None  # the facts the answer states (rules.state) are the true ones
+    read: dict[str, bool] = field(default_factory=dict)  # stated key -> stated as the input has it
     follows_own_facts: bool | None = None  # its decided fields follow from the facts it states
 
     @property
@@ -72,7 +73,9 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
     if decision is not None and ruleset.spec.state is not None:
         stated = answer.get(ruleset.spec.state) if value is not None else None
-        verdict.read_right = stated == stated_facts(ruleset.facts, facts or {})
+        truth = stated_facts(ruleset.facts, facts or {})
+        verdict.read_right = stated == truth
+        verdict.read = {k: isinstance(stated, dict) and stated.get(k, _MISSING) == v for k, v in truth.items()}
         own = facts_from_stated(ruleset.facts, stated, facts or {})
         verdict.follows_own_facts = own is not None and all(
             answer.get(k) == v for k, v in ruleset.decide(own).answer.items())

@@ -1,5 +1,6 @@
 """Rule metrics of one task (``register_task_metrics``): adherence overall, per rule, per branch,
-on held-out branches and on conflicts, and style per rule.
+on held-out branches and on conflicts, style per rule, and with ``rules.state`` how often the
+stated facts are read right, all of them and each apart.
 
 Adherence asks whether every field the rules decide is right; an output that does not parse
 strictly fails every rule that applies, and a valid document with a wrong decision is wrong.
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from formtune.contrib import Attempt, Metric
+from formtune_rules.facts import stated_keys
 from formtune_rules.judge import Verdict, facts_of, judge
 from formtune_rules.ruleset import RuleSet
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from formtune.task import Task
 
 PER_RULE, PER_BRANCH, PER_STYLE = "rules: adherence per rule", "rules: adherence per branch", "rules: style per rule"
+PER_FACT = "rules: facts read per fact"
 
 
 class _Verdicts:
@@ -65,6 +68,9 @@ def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
         yield Metric("follows_own_facts", lambda a: _score(verdict(a).follows_own_facts),
                      "share of answers whose decision follows the rules from the facts they state "
                      "(the rule is applied, whether or not the facts were read right)")
+        for key in stated_keys(ruleset.facts):
+            yield Metric(f"fact_read/{key}", lambda a, k=key: _score(verdict(a).read.get(k)),
+                         f"share of answers that state {key} as the input has it", group=PER_FACT)
     for rule_id in [*(r.id for r in ruleset.rules), "default"]:
         yield Metric(f"rule/{rule_id}", lambda a, r=rule_id: _score(verdict(a).rule_right(r)),
                      f"share of answers right on the fields rule {rule_id!r} decides", group=PER_RULE)
