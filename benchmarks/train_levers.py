@@ -1,6 +1,6 @@
 """What each speed lever of formtune's trainer gives: the same trainer with one lever switched off at a time.
 
-    .venv/bin/python benchmarks/train_levers.py --data DIR [--steps 6] [--rounds 2]
+    .venv/bin/python benchmarks/train_levers.py --data DIR [--steps 6] [--rounds 2] [--only NAME ...]
 
 Run it alone on the machine, without ``OMP_WAIT_POLICY=PASSIVE`` (see ``train_throughput.py``): the
 levers that remove small operations gain much more with it than without.
@@ -34,28 +34,26 @@ def _sdpa_block_mask(trainer: Any) -> None:
     trainer.model.get_base_model().set_attn_implementation("sdpa")
 
 
-def _attention_as_matmuls(trainer: Any) -> None:
-    """The previous per-row attention: scores as two matmuls around a float32 softmax."""
+def _attention_by_flash_kernel(trainer: Any) -> None:
+    """The fifth to twelfth sittings' per-row attention: every row through SDPA's flash kernel."""
     from transformers import AttentionInterface
 
-    from formtune.packing import ATTENTION, varlen_attention
+    from formtune import packing
 
-    def matmul_form(*args: Any, **kwargs: Any) -> Any:
-        return varlen_attention(*args, **{**kwargs, "sliding_window": 10**9})  # a window no row reaches
+    def flash_form(*args: Any, **kwargs: Any) -> Any:
+        saved, packing.MATMUL_ROWS_UP_TO = packing.MATMUL_ROWS_UP_TO, 0
+        try:
+            return packing.varlen_attention(*args, **kwargs)
+        finally:
+            packing.MATMUL_ROWS_UP_TO = saved
 
-    AttentionInterface.register(ATTENTION, matmul_form)
+    AttentionInterface.register(packing.ATTENTION, flash_form)
 
 
 def _peft_lora_forward(trainer: Any) -> None:
     from formtune import fused_lora
 
     fused_lora.uninstall(trainer.model)
-
-
-def _neither(trainer: Any) -> None:
-    """The trainer before the fused LoRA layers and the flash attention."""
-    _attention_as_matmuls(trainer)
-    _peft_lora_forward(trainer)
 
 
 def _unfused_adamw(trainer: Any) -> None:
@@ -76,9 +74,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
     "PEFT's input casts back on": ({}, _peft_input_casts),
     "no packing (padded, length-grouped)": ({"packing": False}, None),
     "packing, SDPA with a block-diagonal mask": ({}, _sdpa_block_mask),
-    "per-row attention as matmuls, float32 softmax": ({}, _attention_as_matmuls),
+    "per-row attention by the flash kernel (not matmuls)": ({}, _attention_by_flash_kernel),
     "PEFT's LoRA forward (not fused)": ({}, _peft_lora_forward),
-    "neither (the trainer before both)": ({}, _neither),
     "TRL's loss (full head, every position)": ({}, _trl_loss),
     "gradient checkpointing": ({"gradient_checkpointing": True}, None),
     "unfused AdamW": ({}, _unfused_adamw),
@@ -123,15 +120,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="a dataset folder (formtune generate ... --out DIR)")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="these variants ('all levers' is always measured)")
     args = parser.parse_args()
 
     from formtune.dataset import read_rows
 
     rows = read_rows(args.data / "train.jsonl")
     work = Path(tempfile.mkdtemp(prefix="formtune-levers-"))
-    results: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    results: dict[str, list[float]] = {name: [] for name in VARIANTS if name == "all levers" or name in args.only}
     for _ in range(args.rounds):
-        for name in VARIANTS:
+        for name in results:
             results[name].append(run(name, rows, args.steps, work))
             print(f"  {name}: {results[name][-1]:.0f} tokens/s", flush=True)
     best = sum(results["all levers"]) / args.rounds

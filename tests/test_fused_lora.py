@@ -65,22 +65,26 @@ def test_fused_layers_give_pefts_loss_and_gradients(tiny_model: Path, tmp_path: 
 
 
 def test_in_bf16_the_fused_layers_are_as_close_to_float32_as_pefts(tiny_model: Path, tmp_path: Path) -> None:
-    """bf16 rounds differently on the two paths; each is measured against the float32 gradients."""
-    reference, _ = _trainer(tiny_model, tmp_path / "fp32", packing=True)  # same seed: the same weights
-    batch = _batch(reference)
-    exact_loss, exact = _loss_and_grads(reference, batch)
-    trainer, _ = _trainer(tiny_model, tmp_path, packing=True, bf16=True)
-    (fused_loss, fused_grads), (peft_loss, peft_grads) = _fused_then_peft(trainer, batch, bf16=True)
+    """bf16 rounds differently on the two paths; each is measured against the float32 gradients,
+    summed over three draws of the adapter weights (one draw's ratio varies 0.75-1.3 either way)."""
+    fused_error = peft_error = 0.0
+    for seed in (1, 2, 3):
+        reference, _ = _trainer(tiny_model, tmp_path / f"fp32-{seed}", lora_seed=seed, packing=True)
+        batch = _batch(reference)
+        exact_loss, exact = _loss_and_grads(reference, batch)
+        trainer, _ = _trainer(tiny_model, tmp_path / f"bf16-{seed}", lora_seed=seed, packing=True, bf16=True)
+        (fused_loss, fused_grads), (peft_loss, peft_grads) = _fused_then_peft(trainer, batch, bf16=True)
 
-    def error(grads: dict[str, torch.Tensor]) -> float:  # relative to the float32 gradients, over all of them
-        assert all(g.dtype == torch.float32 for g in grads.values())  # like the adapter weights
-        return float(torch.cat([(grads[n] - g).flatten() for n, g in exact.items()]).norm()
-                     / torch.cat([g.flatten() for g in exact.values()]).norm())  # fmt: skip
+        def error(grads: dict[str, torch.Tensor]) -> float:  # relative to the float32 gradients, over all of them
+            assert all(g.dtype == torch.float32 for g in grads.values())  # like the adapter weights
+            return float(torch.cat([(grads[n] - g).flatten() for n, g in exact.items()]).norm()
+                         / torch.cat([g.flatten() for g in exact.values()]).norm())  # fmt: skip
 
-    fused_error, peft_error = error(fused_grads), error(peft_grads)
-    assert fused_error < 0.1 and fused_error <= 1.25 * peft_error, (fused_error, peft_error)
-    for loss in (fused_loss, peft_loss):
-        torch.testing.assert_close(loss, exact_loss, rtol=2e-2, atol=1e-3)
+        assert error(fused_grads) < 0.2  # bf16 rounding: a few percent, ~0.12 in the worst draw seen
+        fused_error, peft_error = fused_error + error(fused_grads), peft_error + error(peft_grads)
+        for loss in (fused_loss, peft_loss):
+            torch.testing.assert_close(loss, exact_loss, rtol=2e-2, atol=1e-3)
+    assert fused_error <= 1.25 * peft_error, (fused_error, peft_error)
 
 
 def test_dropout_and_disabled_adapters_take_pefts_own_path(tiny_model: Path, tmp_path: Path) -> None:

@@ -39,14 +39,14 @@ def _rows() -> list[dict]:
     ]
 
 
-def _trainer(tiny_model: Path, tmp_path: Path, **kw: object):  # noqa: ANN202
-    """formtune's trainer exactly as ``train`` builds it, with LoRA weights moved off zero."""
+def _trainer(tiny_model: Path, tmp_path: Path, lora_seed: int = 1, **kw: object):  # noqa: ANN202
+    """formtune's trainer exactly as ``train`` builds it, LoRA weights moved off zero (drawn with ``lora_seed``)."""
     settings = {"batch_size": 4, "lora_r": 4, "lora_alpha": 8, "threads": 1, "bf16": False, **kw}
     config = TrainConfig(**settings).resolved()
     model, tokenizer = load_model(tiny_model, for_training=True, dtype=config.dtype)  # as train() loads it
     trainer = _make_trainer(model, tokenizer, to_prompt_completion(_rows()), None, config,
                             tmp_path / "ckpt", tmp_path / "log.jsonl")  # fmt: skip
-    torch.manual_seed(1)
+    torch.manual_seed(lora_seed)
     with torch.no_grad():  # LoRA B starts at zero; a trained adapter must change the logits
         for name, p in trainer.model.named_parameters():
             if "lora_B" in name:
@@ -165,14 +165,19 @@ def test_packed_rows_never_see_each_other(tiny_model: Path, tmp_path: Path) -> N
                                rtol=1e-5, atol=1e-6)  # fmt: skip
 
 
-@pytest.mark.parametrize("window", [None, 3])
-def test_packed_attention_is_each_rows_own_causal_attention(window: int | None) -> None:
-    """The attention function alone, against a reference computed row by row (with a sliding window
-    too), gradients included."""
+@pytest.mark.parametrize(("window", "softcap", "matmul_up_to"), [
+    (None, None, 512), (3, None, 512), (None, 2.0, 512), (None, None, 4)])
+def test_packed_attention_is_each_rows_own_causal_attention(window: int | None, softcap: float | None,
+                                                            matmul_up_to: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attention function alone, against a reference computed row by row (with a sliding window,
+    soft-capped scores), gradients included; rows as matmuls, and longer than ``matmul_up_to`` by the
+    flash kernel."""
     from types import SimpleNamespace
 
+    from formtune import packing
     from formtune.packing import varlen_attention
 
+    monkeypatch.setattr(packing, "MATMUL_ROWS_UP_TO", matmul_up_to)
     torch.manual_seed(0)
     lengths, heads, kv_heads, dim = [5, 7, 2], 4, 2, 8
     q = torch.randn(1, heads, sum(lengths), dim, requires_grad=True)
@@ -180,7 +185,7 @@ def test_packed_attention_is_each_rows_own_causal_attention(window: int | None) 
     v = torch.randn(1, kv_heads, sum(lengths), dim, requires_grad=True)
     cu = torch.tensor([0, *lengths]).cumsum(0).to(torch.int32)
     out, _ = varlen_attention(SimpleNamespace(training=False), q, k, v, None, scaling=0.3, cu_seq_lens_q=cu,
-                              sliding_window=window)  # fmt: skip
+                              sliding_window=window, softcap=softcap)  # fmt: skip
     weights = torch.randn_like(out)
     grads = torch.autograd.grad((out * weights).sum(), (q, k, v))
     reference = torch.zeros_like(out)
@@ -189,6 +194,7 @@ def test_packed_attention_is_each_rows_own_causal_attention(window: int | None) 
         i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
         allowed = (j <= i) & ((i - j < window) if window else True)
         scores = (q[0, :, s:e] @ k[0, :, s:e].repeat_interleave(2, 0).transpose(1, 2)) * 0.3
+        scores = torch.tanh(scores / softcap) * softcap if softcap else scores
         expected = scores.masked_fill(~allowed, float("-inf")).softmax(-1) @ v[0, :, s:e].repeat_interleave(2, 0)
         torch.testing.assert_close(out[0, s:e].transpose(0, 1), expected)
         reference = reference.index_copy(1, torch.arange(s, e), expected.transpose(0, 1)[None])

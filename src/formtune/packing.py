@@ -77,15 +77,15 @@ def varlen_attention(
     """Causal attention within each packed row; ``query``/``key``/``value`` are ``(1, heads, tokens, dim)``.
 
     Returns ``(output (1, tokens, heads, dim), None)`` like transformers' attention functions.
-    Each row is one causal SDPA call (grouped-query heads included): PyTorch's flash kernel, which
-    never writes the ``heads x n x n`` scores to memory.  On a 2-core CPU with OpenMP threads
-    put to sleep between operations (``OMP_WAIT_POLICY=PASSIVE``) the demo's attention, backward
-    included, ran ~1.3x faster than scores as two matmuls around a float32 softmax; with the
-    default OpenMP settings the two are within noise (``benchmarks/RESULTS.md``), and this form
-    is the simpler one.  Sliding windows and soft-capped scores (Gemma), which that kernel
-    cannot apply, still take the matmul form.  The rows are cut with ``split`` (whose backward is
-    one concatenation), not by slicing (whose backward writes every row's gradient into a zeroed
-    copy of the whole batch).
+    On a CPU, a row of up to :data:`MATMUL_ROWS_UP_TO` tokens is two batched matmuls around a
+    softmax (:func:`_attention_by_matmuls`); a longer row, or any row on a GPU, is one causal
+    SDPA call, whose flash kernel never writes the ``heads x n x n`` scores to memory.  PyTorch's
+    CPU flash kernel runs short rows at ~30 GFLOP/s in bf16: on rows of 100-300 tokens (the
+    examples' rows) the matmuls do forward and backward 2-3.5x faster, and from ~600 tokens on
+    the kernel is faster (``benchmarks/RESULTS.md``, thirteenth sitting).  Sliding windows and
+    soft-capped scores (Gemma), which that kernel cannot apply, always take the matmul form.
+    The rows are cut with ``split`` (whose backward is one concatenation), not by slicing (whose
+    backward writes every row's gradient into a zeroed copy of the whole batch).
     """
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
@@ -97,26 +97,54 @@ def varlen_attention(
     p = dropout if module.training else 0.0
     lengths = cu_seq_lens_q.diff().tolist()
     rows = zip(query.split(lengths, 2), key.split(lengths, 2), value.split(lengths, 2), strict=True)
-    if not (sliding_window or softcap):
-        sdpa = torch.nn.functional.scaled_dot_product_attention
-        out = [sdpa(q, k, v, dropout_p=p, is_causal=True, scale=scale, enable_gqa=True) for q, k, v in rows]
-        return torch.cat(out, dim=2).transpose(1, 2).contiguous(), None
-    groups = query.shape[1] // key.shape[1]  # grouped-query attention: each key/value head serves `groups` heads
+    up_to = MATMUL_ROWS_UP_TO if query.device.type == "cpu" else 0
     out = []
     for q, k, v in rows:
-        if groups > 1:
-            k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
-        n = q.shape[2]
-        hidden = torch.ones(n, n, dtype=torch.bool, device=q.device).triu_(1)  # the future
-        if sliding_window and n > sliding_window:  # and, for sliding-window layers, the far past
-            hidden |= torch.ones_like(hidden).tril_(-sliding_window)
-        scores = torch.matmul(q, k.transpose(2, 3)).float().mul_(scale)
-        if softcap:  # Gemma 2's soft-capped attention logits
-            scores = torch.tanh(scores / softcap) * softcap
-        scores = scores.masked_fill_(hidden, float("-inf"))
-        probs = torch.nn.functional.dropout(scores.softmax(-1).to(v.dtype), p=p, training=p > 0)
-        out.append(torch.matmul(probs, v))
+        if sliding_window or softcap or q.shape[2] <= up_to:
+            out.append(_attention_by_matmuls(q, k, v, scale, p, sliding_window, softcap))
+        else:
+            out.append(torch.nn.functional.scaled_dot_product_attention(
+                q, k, v, dropout_p=p, is_causal=True, scale=scale, enable_gqa=True))
     return torch.cat(out, dim=2).transpose(1, 2).contiguous(), None
+
+
+#: On a CPU, packed rows up to this many tokens attend by matmuls, longer ones by the flash kernel.
+MATMUL_ROWS_UP_TO = 512
+
+
+def _attention_by_matmuls(q: Any, k: Any, v: Any, scale: float, p: float, window: int | None,
+                          softcap: float | None) -> Any:
+    """One row's causal attention, ``(1, heads, n, dim)``, as scores and a softmax in memory.
+
+    Grouped-query heads are not repeated: the query heads that share a key/value head are stacked
+    along the rows of one matrix, so each key/value head is one ``baddbmm`` that adds the causal
+    mask (``-inf`` above the diagonal, and beyond a sliding window) while it scales the product.
+    The softmax computes in float32 and returns the scores' dtype (bf16 under training).
+    """
+    import torch
+
+    _, heads, n, dim = q.shape
+    kv_heads = k.shape[1]
+    groups = heads // kv_heads  # query heads h = g * groups + j share key/value head g
+    q = q.reshape(kv_heads, groups * n, dim)
+    keys = k[0].transpose(1, 2)
+    bias = _causal_bias(n, window, q.dtype if not softcap else torch.float32, q.device).repeat(groups, 1)
+    if softcap:  # Gemma 2's soft-capped attention logits, in float32
+        scores = torch.tanh(torch.bmm(q, keys).float() * (scale / softcap)) * softcap + bias
+    else:
+        scores = torch.baddbmm(bias, q, keys, alpha=scale)
+    probs = torch.nn.functional.dropout(scores.softmax(-1).to(v.dtype), p=p, training=p > 0)
+    return torch.bmm(probs, v[0]).view(1, heads, n, dim)
+
+
+def _causal_bias(n: int, window: int | None, dtype: Any, device: Any) -> Any:
+    """``(n, n)``: 0 where a token may attend, ``-inf`` for the future (and the far past with a window)."""
+    import torch
+
+    hidden = torch.ones(n, n, dtype=torch.bool, device=device).triu_(1)
+    if window and n > window:
+        hidden |= torch.ones_like(hidden).tril_(-window)
+    return torch.zeros(n, n, dtype=dtype, device=device).masked_fill_(hidden, float("-inf"))
 
 
 def register() -> str:
