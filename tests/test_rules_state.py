@@ -9,6 +9,7 @@ import json
 import pytest
 
 from formtune.dataset import build_dataset, read_rows
+from formtune.errors import TaskError
 from formtune.evaluate import _score, load_examples, task_metrics
 from formtune.task import load_task
 from formtune_rules.facts import facts_from_json
@@ -22,13 +23,18 @@ STATED = {"type": "object", "properties": {"amount": {"type": "number"}, "vip": 
 FACTS = {"amount": 80.0, "vip": False, "today": "2025-06-01", "ordered": "2025-05-30"}
 
 
+def stated_task(folder, options="", stated=STATED):
+    """The fixture task with ``rules.state: facts`` (and ``options``), its schema with a facts object."""
+    path = write_task(folder, RULES + "  state: facts\n" + options)
+    schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
+              "properties": {"facts": stated, **SCHEMA["properties"]}}
+    (folder / "schema.json").write_text(json.dumps(schema))
+    return load_task(path)
+
+
 @pytest.fixture
 def task(tmp_path):
-    path = write_task(tmp_path, RULES + "  state: facts\n")
-    schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
-              "properties": {"facts": STATED, **SCHEMA["properties"]}}
-    (tmp_path / "schema.json").write_text(json.dumps(schema))
-    return load_task(path)
+    return stated_task(tmp_path)
 
 
 def test_answers_state_the_facts_first_with_relative_dates_in_days(task, tmp_path):
@@ -85,3 +91,25 @@ def test_an_evaluation_scores_each_fact_read(task, tmp_path):
     scores = _score(task, examples, outputs, task_metrics(task), tmp_path / "predictions" / "off.jsonl")
     assert scores["rules:facts_read"] == 0.0 and scores["rules:fact_read/ordered_days_before_today"] == 0.0
     assert scores["rules:fact_read/amount"] == scores["rules:fact_read/vip"] == 1.0
+
+
+def test_state_dates_writes_the_dates_before_the_day_count(tmp_path):
+    dates = {"today": {"type": "string"}, "ordered": {"type": "string"}}
+    task = stated_task(tmp_path, "  state_dates: true\n", {**STATED, "properties": {**dates, **STATED["properties"]}})
+    build_dataset(task, tmp_path / "data", progress=False)
+    row = read_rows(tmp_path / "data" / "train.jsonl")[0]
+    facts = row["provenance"]["facts"]
+    stated = row["output"]["facts"]
+    assert list(stated) == ["amount", "vip", "today", "ordered", "ordered_days_before_today"]
+    assert (stated["today"], stated["ordered"]) == (facts["today"], facts["ordered"])
+    ruleset = rule_set(task)
+    value = {"facts": {**stated}, "route": row["output"]["route"], "priority": row["output"]["priority"], "reply": "x"}
+    judged = judge(ruleset, value, json.dumps(value), facts_from_json(ruleset.facts, facts))
+    assert judged.read_right and judged.follows_own_facts
+    value["facts"]["ordered"] = "2000-01-01"  # a wrong date is a misreading, though the rules count the days
+    assert judge(ruleset, value, json.dumps(value), facts_from_json(ruleset.facts, facts)).read_right is False
+
+
+def test_state_dates_needs_state(tmp_path):
+    with pytest.raises(TaskError, match=r"task.yaml:\d+.*'state_dates' .* needs 'state'"):
+        rule_set(load_task(write_task(tmp_path, RULES + "  state_dates: true\n")))

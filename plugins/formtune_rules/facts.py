@@ -160,27 +160,31 @@ def stated_name(fact: Fact) -> str:
     return f"{fact.name}_days_before_{fact.spec.relative_to}" if fact.relative else fact.name
 
 
-def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any]) -> dict[str, Any]:
+def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False) -> dict[str, Any]:
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
-    their reference, other facts as in JSON; references of relative dates are left out (only the
-    difference matters to the rules)."""
-    stated = {}
-    for fact in _stated(facts):
-        if fact.relative:
-            stated[stated_name(fact)] = (values[fact.spec.relative_to] - values[fact.name]).days
-        else:
-            stated[fact.name] = fact.to_json(values[fact.name])
-    return stated
+    their reference, other facts as in JSON. References of relative dates are left out (only the
+    difference matters to the rules) unless ``dates`` (``rules.state_dates``): then the reference
+    and the relative date are stated as dates too, the relative one just before its day count."""
+    return {key: (values[fact.spec.relative_to] - values[fact.name]).days if in_days
+            else fact.to_json(values[fact.name]) for key, fact, in_days in _stated(facts, dates)}
 
 
-def stated_keys(facts: Mapping[str, Fact]) -> list[str]:
+def stated_keys(facts: Mapping[str, Fact], dates: bool = False) -> list[str]:
     """The keys of :func:`stated_facts`, in order."""
-    return [stated_name(fact) for fact in _stated(facts)]
+    return [key for key, _, _ in _stated(facts, dates)]
 
 
-def _stated(facts: Mapping[str, Fact]) -> list[Fact]:
+def _stated(facts: Mapping[str, Fact], dates: bool) -> list[tuple[str, Fact, bool]]:
+    """``(key, fact, stated in days before its reference)`` for each stated fact, in order."""
     references = {f.spec.relative_to for f in facts.values() if f.relative}
-    return [fact for name, fact in facts.items() if name not in references]
+    stated = []
+    for name, fact in facts.items():
+        if name in references and not dates:
+            continue
+        if fact.relative and dates:
+            stated.append((name, fact, False))
+        stated.append((stated_name(fact), fact, fact.relative))
+    return stated
 
 
 def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -189,7 +193,7 @@ def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str
         return None
     values = dict(truth)
     try:
-        for name, fact in facts.items():
+        for name, fact in sorted(facts.items(), key=lambda item: item[1].relative):  # references first
             key = stated_name(fact)
             if key not in stated:
                 continue

@@ -118,7 +118,7 @@ class RulesGenerator:
         decision = ruleset.decide(facts)
         answer = dict(decision.answer)
         if ruleset.spec.state is not None:
-            answer[ruleset.spec.state] = stated_facts(ruleset.facts, facts)
+            answer[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates)
         for name, template in ruleset.fields.items():
             answer[name] = render(template, rng, facts=facts, answer=dict(answer))
         output = {name: answer[name] for name in plan.order}

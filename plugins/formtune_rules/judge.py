@@ -73,7 +73,7 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
     if decision is not None and ruleset.spec.state is not None:
         stated = answer.get(ruleset.spec.state) if value is not None else None
-        truth = stated_facts(ruleset.facts, facts or {})
+        truth = stated_facts(ruleset.facts, facts or {}, ruleset.spec.state_dates)
         verdict.read_right = stated == truth
         verdict.read = {k: isinstance(stated, dict) and stated.get(k, _MISSING) == v for k, v in truth.items()}
         own = facts_from_stated(ruleset.facts, stated, facts or {})

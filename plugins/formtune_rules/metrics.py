@@ -68,7 +68,7 @@ def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
         yield Metric("follows_own_facts", lambda a: _score(verdict(a).follows_own_facts),
                      "share of answers whose decision follows the rules from the facts they state "
                      "(the rule is applied, whether or not the facts were read right)")
-        for key in stated_keys(ruleset.facts):
+        for key in stated_keys(ruleset.facts, ruleset.spec.state_dates):
             yield Metric(f"fact_read/{key}", lambda a, k=key: _score(verdict(a).read.get(k)),
                          f"share of answers that state {key} as the input has it", group=PER_FACT)
     for rule_id in [*(r.id for r in ruleset.rules), "default"]:

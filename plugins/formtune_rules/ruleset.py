@@ -196,6 +196,9 @@ class _Loader:
             if ss.when is not None:
                 condition = self._compile(engine, ss.when, style_names, ("style", i, "when"), f"style rule {ss.id!r}")
             style.append(StyleRule(ss, condition))
+        if spec.state_dates and spec.state is None:
+            raise self.fail(("state_dates",), "'state_dates' says how the facts are stated; it needs 'state', "
+                            "the answer field that states them")
         if spec.state is not None:
             self._check_field(("state",), spec.state)
             if spec.state in spec.default or spec.state in spec.fields:

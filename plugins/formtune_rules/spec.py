@@ -139,6 +139,9 @@ class RuleSetSpec(BaseModel):
     state: str | None = Field(None, description="An answer field (an object) in which the answer first states "
                               "the facts it read, relative dates as days before their reference; the decided "
                               "fields follow from them, so a small model reads first, then decides.")
+    state_dates: bool = Field(False, description="With 'state': a relative date is also stated as a date (ISO), "
+                              "after its reference date and before the day count, so that a message giving "
+                              "dates is read (dates rewritten) before the days are counted.")
     holdout_branches: list[str] = Field(default_factory=list, description="Branches kept out of training "
                                         "entirely (evaluation only): does the model learn the rule or the examples?")
     boundary_share: float = Field(0.4, ge=0, le=1, description="Share of generated examples drawn from boundary "
