@@ -23,9 +23,9 @@ STATED = {"type": "object", "properties": {"amount": {"type": "number"}, "vip": 
 FACTS = {"amount": 80.0, "vip": False, "today": "2025-06-01", "ordered": "2025-05-30"}
 
 
-def stated_task(folder, options="", stated=STATED):
+def stated_task(folder, options="", stated=STATED, rules=RULES):
     """The fixture task with ``rules.state: facts`` (and ``options``), its schema with a facts object."""
-    path = write_task(folder, RULES + "  state: facts\n" + options)
+    path = write_task(folder, rules + "  state: facts\n" + options)
     schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
               "properties": {"facts": stated, **SCHEMA["properties"]}}
     (folder / "schema.json").write_text(json.dumps(schema))
@@ -113,3 +113,23 @@ def test_state_dates_writes_the_dates_before_the_day_count(tmp_path):
 def test_state_dates_needs_state(tmp_path):
     with pytest.raises(TaskError, match=r"task.yaml:\d+.*'state_dates' .* needs 'state'"):
         rule_set(load_task(write_task(tmp_path, RULES + "  state_dates: true\n")))
+
+
+def test_a_stated_reference_date_is_read_before_the_date_counted_from_it(tmp_path):
+    # 'ordered' is declared before 'today', the date it counts from; the answer's count must still
+    # decide, measured from the today it states (here a wrong one: a misreading, not a wrong count).
+    today = "    today: {type: date, min: 2025-01-01, max: 2025-12-31}\n"
+    rules = RULES.replace(today, "").replace("min: -20, max: 0}\n", "min: -20, max: 0}\n" + today)
+    assert rules.index("ordered:") < rules.index("today:")
+    dates = {"today": {"type": "string"}, "ordered": {"type": "string"}}
+    task = stated_task(tmp_path, "  state_dates: true\n", {**STATED, "properties": {**dates, **STATED["properties"]}},
+                       rules)
+    ruleset = rule_set(task)
+    stated = {"amount": 80.0, "vip": False, "ordered": "2025-05-23", "ordered_days_before_today": 9,
+              "today": "2025-06-01"}
+    value = {"facts": stated, "route": "manager", "priority": "normal", "reply": "Thanks."}  # big, not stale
+    truth = facts_from_json(ruleset.facts, {**FACTS, "ordered": "2025-05-23"})
+    assert judge(ruleset, value, json.dumps(value), truth).follows_own_facts
+    # Today misread two days late: counted from the true today, 9 days would become 11 ('stale').
+    value["facts"] = {**stated, "today": "2025-06-03"}
+    assert judge(ruleset, value, json.dumps(value), truth).follows_own_facts
