@@ -22,6 +22,7 @@ transformers as the attention implementation ``"formtune_varlen"``; a batch with
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 ATTENTION = "formtune_varlen"
@@ -128,7 +129,7 @@ def _attention_by_matmuls(q: Any, k: Any, v: Any, scale: float, p: float, window
     groups = heads // kv_heads  # query heads h = g * groups + j share key/value head g
     q = q.reshape(kv_heads, groups * n, dim)
     keys = k[0].transpose(1, 2)
-    bias = _causal_bias(n, window, q.dtype if not softcap else torch.float32, q.device).repeat(groups, 1)
+    bias = _causal_bias(n, groups, window, q.dtype if not softcap else torch.float32, q.device)
     if softcap:  # Gemma 2's soft-capped attention logits, in float32
         scores = torch.tanh(torch.bmm(q, keys).float() * (scale / softcap)) * softcap + bias
     else:
@@ -137,14 +138,17 @@ def _attention_by_matmuls(q: Any, k: Any, v: Any, scale: float, p: float, window
     return torch.bmm(probs, v[0]).view(1, heads, n, dim)
 
 
-def _causal_bias(n: int, window: int | None, dtype: Any, device: Any) -> Any:
-    """``(n, n)``: 0 where a token may attend, ``-inf`` for the future (and the far past with a window)."""
+@functools.lru_cache(maxsize=32)
+def _causal_bias(n: int, groups: int, window: int | None, dtype: Any, device: Any) -> Any:
+    """``(groups * n, n)``: 0 where a token may attend, ``-inf`` for the future (and the far past
+    with a window), once per query head of a group.  Cached: every layer of a step asks for the
+    same rows' biases (read-only: ``baddbmm`` and the soft-capped sum never write into them)."""
     import torch
 
     hidden = torch.ones(n, n, dtype=torch.bool, device=device).triu_(1)
     if window and n > window:
         hidden |= torch.ones_like(hidden).tril_(-window)
-    return torch.zeros(n, n, dtype=dtype, device=device).masked_fill_(hidden, float("-inf"))
+    return torch.zeros(n, n, dtype=dtype, device=device).masked_fill_(hidden, float("-inf")).repeat(groups, 1)
 
 
 def register() -> str:
