@@ -4,6 +4,7 @@ the decided fields follow from the stated facts whether or not they were read ri
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -79,6 +80,7 @@ def test_the_reading_metrics_each_fact_apart_and_only_with_state(task, tmp_path)
     (tmp_path / "plain").mkdir()
     plain = load_task(write_task(tmp_path / "plain"))
     assert "rules:facts_read" not in task_metrics(plain)
+    assert "rules:counts_follow_own_dates" not in metrics  # only with state_dates
 
 
 def test_an_evaluation_scores_each_fact_read(task, tmp_path):
@@ -105,9 +107,21 @@ def test_state_dates_writes_the_dates_before_the_day_count(tmp_path):
     ruleset = rule_set(task)
     value = {"facts": {**stated}, "route": row["output"]["route"], "priority": row["output"]["priority"], "reply": "x"}
     judged = judge(ruleset, value, json.dumps(value), facts_from_json(ruleset.facts, facts))
-    assert judged.read_right and judged.follows_own_facts
+    assert judged.read_right and judged.follows_own_facts and judged.counts_follow_dates
+    truth = facts_from_json(ruleset.facts, facts)
     value["facts"]["ordered"] = "2000-01-01"  # a wrong date is a misreading, though the rules count the days
-    assert judge(ruleset, value, json.dumps(value), facts_from_json(ruleset.facts, facts)).read_right is False
+    misread = judge(ruleset, value, json.dumps(value), truth)
+    assert misread.read_right is False and misread.counts_follow_dates is False
+    # Both dates a week early: misread, yet the count still is the days between them.
+    week = dt.timedelta(days=7)
+    shifted = {k: (dt.date.fromisoformat(stated[k]) - week).isoformat() for k in ("today", "ordered")}
+    value["facts"] = {**stated, **shifted}
+    consistent = judge(ruleset, value, json.dumps(value), truth)
+    assert consistent.read_right is False and consistent.counts_follow_dates is True
+    for broken in ({"today": stated["today"][:8] + "37"}, {"ordered_days_before_today": True}, {"ordered": None}):
+        value["facts"] = {**stated, **broken}
+        assert judge(ruleset, value, json.dumps(value), truth).counts_follow_dates is False
+    assert "rules:counts_follow_own_dates" in task_metrics(task)
 
 
 def test_state_dates_needs_state(tmp_path):

@@ -187,6 +187,24 @@ def _stated(facts: Mapping[str, Fact], dates: bool) -> list[tuple[str, Fact, boo
     return stated
 
 
+def counts_follow_dates(facts: Mapping[str, Fact], stated: Any) -> bool:
+    """Whether each day count an answer states (``rules.state_dates``) is the number of days between
+    the two dates it states beside it: a model may write a count apart from the dates it wrote, and
+    then the dates only look like the reasoning behind it."""
+    if not isinstance(stated, dict):
+        return False
+    try:
+        for name, fact in facts.items():
+            if fact.relative:
+                count = stated[stated_name(fact)]
+                reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+                if isinstance(count, bool) or count != (reference - fact.coerce(stated[name])).days:
+                    return False
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:
     """Facts from what an answer stated (references taken from ``truth``), ``None`` when unusable."""
     if not isinstance(stated, dict):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from formtune.violations import Violation
-from formtune_rules.facts import facts_from_json, facts_from_stated, stated_facts
+from formtune_rules.facts import counts_follow_dates, facts_from_json, facts_from_stated, stated_facts
 from formtune_rules.ruleset import Decision, RuleSet
 from formtune_rules.style import pointer_get, style_problems
 
@@ -43,6 +43,7 @@ class Verdict:
     read_right: bool | None = None  # the facts the answer states (rules.state) are the true ones
     read: dict[str, bool] = field(default_factory=dict)  # stated key -> stated as the input has it
     follows_own_facts: bool | None = None  # its decided fields follow from the facts it states
+    counts_follow_dates: bool | None = None  # (state_dates) its day counts are the days between its dates
 
     @property
     def adherent(self) -> bool | None:
@@ -79,6 +80,8 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
         own = facts_from_stated(ruleset.facts, stated, facts or {})
         verdict.follows_own_facts = own is not None and all(
             answer.get(k) == v for k, v in ruleset.decide(own).answer.items())
+        if ruleset.spec.state_dates:
+            verdict.counts_follow_dates = counts_follow_dates(ruleset.facts, stated)
     env = {**(facts or {}), **{k: v for k, v in answer.items() if k in ruleset.spec.default}}
     for rule in ruleset.style:
         if rule.condition is not None:
