@@ -106,9 +106,9 @@ def test_state_dates_writes_the_dates_before_the_day_count(tmp_path):
     assert (stated["today"], stated["ordered"]) == (facts["today"], facts["ordered"])
     ruleset = rule_set(task)
     value = {"facts": {**stated}, "route": row["output"]["route"], "priority": row["output"]["priority"], "reply": "x"}
-    judged = judge(ruleset, value, json.dumps(value), facts_from_json(ruleset.facts, facts))
-    assert judged.read_right and judged.follows_own_facts and judged.counts_follow_dates
     truth = facts_from_json(ruleset.facts, facts)
+    judged = judge(ruleset, value, json.dumps(value), truth)
+    assert judged.read_right and judged.follows_own_facts and judged.counts_follow_dates
     value["facts"]["ordered"] = "2000-01-01"  # a wrong date is a misreading, though the rules count the days
     misread = judge(ruleset, value, json.dumps(value), truth)
     assert misread.read_right is False and misread.counts_follow_dates is False
