@@ -8,6 +8,7 @@ pytest is given ``--run-slow``; ``make test`` runs the fast suite.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,6 +52,16 @@ def run_formtune(*args: str, env: dict[str, str] | None = None, cwd: Path | None
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "formtune", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=timeout)
+
+
+def sized(task_text: str, train: int, eval: int) -> str:  # noqa: A002 - the task file's own key
+    """A task file's text with ``data.train`` and ``data.eval`` set: a smaller copy of an example.
+    Each key must be there exactly once, so that an example's new counts never silently keep a
+    test at the example's full size."""
+    for key, value in (("train", train), ("eval", eval)):
+        task_text, found = re.subn(rf"(?m)^  {key}: \d+$", f"  {key}: {value}", task_text)
+        assert found == 1, f"the task file sets data.{key} {found} times"
+    return task_text
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import sized
 from formtune.api import render_instances, sample_instances, validate_files
 from formtune.errors import SamplingError
 from formtune.scaffold import scaffold_task
@@ -20,7 +21,7 @@ def test_the_readme_loop(tmp_path, monkeypatch, tiny_default_cache):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FORMTUNE_CACHE", str(tiny_default_cache))  # the "default model" is the tiny one
     task_file = scaffold_task("people", Path("people"))
-    task_file.write_text(task_file.read_text().replace("train: 300", "train: 12").replace("eval: 60", "eval: 3")
+    task_file.write_text(sized(task_file.read_text(), train=12, eval=3)
                          + "training: {max_steps: 2, batch_size: 4, lora_r: 2, threads: 1, bf16: false}\n")
 
     # -- as in README.md ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run_formtune
+from conftest import ROOT, run_formtune, sized
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def test_tuning_the_default_model_beats_the_prompted_base(default_model, tmp_pat
     shutil.copytree(ROOT / "examples" / "support-ticket", task_dir)
     task_file = task_dir / "task.yaml"
     # A smaller copy of the demo: enough to show the effect, small enough for CI.
-    task_file.write_text(task_file.read_text().replace("train: 300", "train: 160").replace("eval: 60", "eval: 16"))
+    task_file.write_text(sized(task_file.read_text(), train=160, eval=16))
 
     trained = run_formtune("train", str(task_file), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
                            cwd=tmp_path, timeout=1500)

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, sized
 from formtune.dataset import build_dataset, read_rows
 from formtune.errors import ModelError
 from formtune.evaluate import Variant, evaluate, load_examples
@@ -215,8 +215,8 @@ def native_shop(tmp_path):
     folder = tmp_path / "shop"
     shutil.copytree(ROOT / "examples" / "shop-assistant", folder)
     text = (folder / "task.yaml").read_text()
-    text = re.sub(r"(?m)^  dialect: \w+", "  dialect: native", text).replace("train: 300", "train: 12")
-    (folder / "task.yaml").write_text(text.replace("eval: 60", "eval: 6"))
+    text = re.sub(r"(?m)^  dialect: \w+", "  dialect: native", text)
+    (folder / "task.yaml").write_text(sized(text, train=12, eval=6))
     task = load_task(folder / "task.yaml")
     build_dataset(task, tmp_path / "data", progress=False)
     return task, tmp_path / "data"

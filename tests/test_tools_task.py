@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import ROOT, run_formtune
+from conftest import ROOT, run_formtune, sized
 from formtune.check import check
 from formtune.contrib import Attempt, derive_seed
 from formtune.dataset import DatasetBuilder, build_dataset, read_rows
@@ -101,8 +101,7 @@ def test_the_split_is_read_from_the_seed_the_dataset_builder_gives():
 
 
 def test_generated_conversations_cover_every_category_in_held_out_wording(shop, tmp_path):
-    (shop / "task.yaml").write_text((shop / "task.yaml").read_text().replace("train: 300", "train: 36")
-                                    .replace("eval: 60", "eval: 24"))
+    (shop / "task.yaml").write_text(sized((shop / "task.yaml").read_text(), train=36, eval=24))
     task = load_task(shop / "task.yaml")
     summary = build_dataset(task, tmp_path / "data", progress=False)
     assert summary.accepted == {"eval": 24, "train": 36} and not summary.rejected
@@ -175,8 +174,7 @@ def test_an_answer_after_tool_results_must_report_them(shop):
 
 def test_the_loop_runs_through_the_core_on_a_tiny_model(shop, tmp_path, tiny_model):
     task_file = shop / "task.yaml"
-    task_file.write_text(task_file.read_text().replace("train: 300", "train: 6").replace("eval: 60", "eval: 3")
-                         .replace("max_parallel: 3", "max_parallel: 2"))
+    task_file.write_text(sized(task_file.read_text(), train=6, eval=3))
     task = load_task(task_file)
     build_dataset(task, tmp_path / "data", progress=False)
     variants = [Variant("base", str(tiny_model), prompt="full"),
@@ -258,7 +256,7 @@ def test_general_tools_mix_into_training_only(shop, tmp_path):
                    "type": "object", "properties": {"meters": {"type": "number"}, "to": {"enum": ["ft", "in"]}},
                    "required": ["meters", "to"]}}]
     (shop / "general.json").write_text(json.dumps(general))
-    text = (shop / "task.yaml").read_text().replace("train: 300", "train: 40").replace("eval: 60", "eval: 12")
+    text = sized((shop / "task.yaml").read_text(), train=40, eval=12)
     (shop / "task.yaml").write_text(text.replace("  max_parallel: 2", "  max_parallel: 2\n  general: {tools: general.json, share: 0.5}"))
     task = load_task(shop / "task.yaml")
     build_dataset(task, tmp_path / "data", progress=False)
