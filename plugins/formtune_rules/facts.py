@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,120 +160,62 @@ def stated_name(fact: Fact) -> str:
     return f"{fact.name}_days_before_{fact.spec.relative_to}" if fact.relative else fact.name
 
 
-def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False,
-                 windows: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
+def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False) -> dict[str, Any]:
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
     their reference, other facts as in JSON. References of relative dates are left out (only the
     difference matters to the rules) unless ``dates`` (``rules.state_dates``): then the reference
-    and the relative date are stated as dates too, the relative one just before its day count.
-    ``windows`` (``rules.state_windows``) names relative dates the input gave as dates only, each
-    with the day counts the rules compare it with: for those the answer states the date plus each
-    count (``delivered_plus_30``) in place of the day count."""
-    stated = {}
-    for key, fact, how in _stated(facts, dates, windows or {}):
-        if how == "days":
-            stated[key] = (values[fact.spec.relative_to] - values[fact.name]).days
-        elif how == "value":
-            stated[key] = fact.to_json(values[fact.name])
-        else:
-            stated[key] = (values[fact.name] + dt.timedelta(days=how)).isoformat()
-    return stated
+    and the relative date are stated as dates too, the relative one just before its day count."""
+    return {key: (values[fact.spec.relative_to] - values[fact.name]).days if in_days
+            else fact.to_json(values[fact.name]) for key, fact, in_days in _stated(facts, dates)}
 
 
-def stated_keys(facts: Mapping[str, Fact], dates: bool = False,
-                windows: Mapping[str, Sequence[int]] | None = None) -> list[str]:
-    """The keys of :func:`stated_facts` in order; with ``windows``, those of either form."""
-    keys = [key for key, _, _ in _stated(facts, dates, {})]
-    if windows:
-        keys += [key for key, _, _ in _stated(facts, dates, windows) if key not in keys]
-    return keys
+def stated_keys(facts: Mapping[str, Fact], dates: bool = False) -> list[str]:
+    """The keys of :func:`stated_facts`, in order."""
+    return [key for key, _, _ in _stated(facts, dates)]
 
 
-def window_key(name: str, days: int) -> str:
-    """The key under which an answer states a relative date plus ``days`` (``rules.state_windows``)."""
-    return f"{name}_plus_{days}"
-
-
-def _stated(facts: Mapping[str, Fact], dates: bool,
-            windows: Mapping[str, Sequence[int]]) -> list[tuple[str, Fact, str | int]]:
-    """``(key, fact, how)`` for each stated fact, in order: how is ``"value"``, ``"days"`` (before
-    its reference) or a number of days to add to the date (a window)."""
+def _stated(facts: Mapping[str, Fact], dates: bool) -> list[tuple[str, Fact, bool]]:
+    """``(key, fact, stated in days before its reference)`` for each stated fact, in order."""
     references = {f.spec.relative_to for f in facts.values() if f.relative}
-    stated: list[tuple[str, Fact, str | int]] = []
+    stated = []
     for name, fact in facts.items():
         if name in references and not dates:
             continue
         if fact.relative and dates:
-            stated.append((name, fact, "value"))
-        if name in windows:
-            stated += [(window_key(name, days), fact, days) for days in windows[name]]
-        else:
-            stated.append((stated_name(fact), fact, "days" if fact.relative else "value"))
+            stated.append((name, fact, False))
+        stated.append((stated_name(fact), fact, fact.relative))
     return stated
 
 
-def windows_stated(facts: Mapping[str, Fact], windows: Mapping[str, Sequence[int]],
-                   stated: Any) -> dict[str, Sequence[int]]:
-    """The windows of the relative dates an answer states by window (a window key, no day count)."""
-    if not isinstance(stated, dict):
-        return {}
-    return {name: days for name, days in windows.items() if stated_name(facts[name]) not in stated
-            and any(window_key(name, d) in stated for d in days)}
-
-
-def counts_follow_dates(facts: Mapping[str, Fact], stated: Any,
-                        windows: Mapping[str, Sequence[int]] | None = None) -> bool | None:
+def counts_follow_dates(facts: Mapping[str, Fact], stated: Any) -> bool:
     """Whether each day count an answer states (``rules.state_dates``) is the number of days between
     the two dates it states beside it: a model may write a count apart from the dates it wrote, and
-    then the dates only look like the reasoning behind it. Dates stated by window instead of a count
-    (``windows``) are left out; ``None`` when no count is left."""
+    then the dates only look like the reasoning behind it."""
     if not isinstance(stated, dict):
         return False
-    by_window = windows_stated(facts, windows or {}, stated)
-    counted = [(name, fact) for name, fact in facts.items() if fact.relative and name not in by_window]
-    if not counted:
-        return None
     try:
-        for name, fact in counted:
-            count = stated[stated_name(fact)]
-            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
-            if isinstance(count, bool) or count != (reference - fact.coerce(stated[name])).days:
-                return False
+        for name, fact in facts.items():
+            if fact.relative:
+                count = stated[stated_name(fact)]
+                reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+                if isinstance(count, bool) or count != (reference - fact.coerce(stated[name])).days:
+                    return False
     except (KeyError, ValueError):
         return False
     return True
 
 
-def windows_follow_dates(facts: Mapping[str, Fact], stated: Any, windows: Mapping[str, Sequence[int]]) -> bool | None:
-    """Whether each window date an answer states (``rules.state_windows``) is the date it states
-    beside it plus the window's days; ``None`` when it states none."""
-    by_window = windows_stated(facts, windows, stated)
-    if not by_window:
-        return None
-    try:
-        for name, days in by_window.items():
-            start = facts[name].coerce(stated[name])
-            if any(facts[name].coerce(stated[window_key(name, d)]) != start + dt.timedelta(days=d) for d in days):
-                return False
-    except (KeyError, ValueError, OverflowError):
-        return False
-    return True
-
-
-def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any],
-                      windows: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any] | None:
-    """Facts from what an answer stated (references taken from ``truth`` where it states none),
-    ``None`` when unusable. A relative date stated by window (``windows``) is its stated date."""
+def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Facts from what an answer stated (references taken from ``truth``), ``None`` when unusable."""
     if not isinstance(stated, dict):
         return None
     values = dict(truth)
-    by_window = windows_stated(facts, windows or {}, stated)
     try:
         for name, fact in sorted(facts.items(), key=lambda item: item[1].relative):  # references first
-            key = name if name in by_window else stated_name(fact)
+            key = stated_name(fact)
             if key not in stated:
                 continue
-            if fact.relative and name not in by_window:
+            if fact.relative:
                 if not isinstance(stated[key], int) or isinstance(stated[key], bool):
                     return None
                 values[name] = values[fact.spec.relative_to] - dt.timedelta(days=stated[key])
