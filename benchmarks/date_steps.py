@@ -4,8 +4,9 @@
 
 The refund-rules example decides "delivered more than 30 days before today" from two dates when a
 letter gives the delivery as a date. `benchmarks/day_arithmetic.py` asks the untuned model, few-shot;
-this one trains, as the example does (LoRA rank 64 on every linear layer, lr 2e-3 with a short
-warm-up and a linear decay, batch 16, bf16 autocast), one adapter per FORM on N (today, delivered)
+this one trains with the example's LoRA settings (rank 64, alpha 128, every linear layer, lr 2e-3,
+batch 16, bf16 autocast) in a plain PyTorch loop, since the pairs are no task (a 10-step warm-up
+and a linear decay, where formtune's trainer decays by a cosine), one adapter per FORM on N (today, delivered)
 pairs drawn like the example's (40 % at 29-31 days, the rest 0-60 days), then answers 300 fresh
 pairs greedily. The prompt gives the two dates (``given``: today and the day count); the answer
 is one step, then ``late: yes|no``:
