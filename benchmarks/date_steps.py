@@ -14,7 +14,11 @@ is one step, then ``late: yes|no``:
 - ``count``        : ``days: 26``, the days between the dates (the example's answer);
 - ``window``       : ``window_ends: 2025-10-12``, the delivery plus 30 days, to compare with today;
 - ``window-today`` : the window, then today again beside it, so the two dates to compare are adjacent;
-- ``given``        : ``days: 26`` with the count in the prompt: the threshold alone.
+- ``given``        : ``days: 26`` with the count in the prompt: the threshold alone;
+- ``compare``      : the prompt gives today and the window's end, the answer is the decision alone;
+- ``compare-steps``: as ``compare``, the answer first copies the two months side by side
+  (``months: 10 11``) and, where they are equal, the two days (``days: 12 21``);
+- ``window-steps`` : the prompt gives the two dates, the answer is the window then ``compare-steps``.
 
 Per FORM it prints the share of exact steps and of right ``late`` decisions (always "no" scores
 0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)".
@@ -36,18 +40,26 @@ def pair(rng: random.Random) -> tuple[dt.date, dt.date, int]:
 def prompt(form: str, today: dt.date, delivered: dt.date) -> str:
     if form == "given":
         return f"today: {today}\ndelivered: {(today - delivered).days} days before today\n"
+    if form.startswith("compare"):
+        return f"today: {today}\nwindow_ends: {delivered + dt.timedelta(days=30)}\n"
     return f"today: {today}\ndelivered: {delivered}\n"
 
 
 def target(form: str, today: dt.date, delivered: dt.date, days: int) -> str:
     late = "yes" if days > 30 else "no"
     window = delivered + dt.timedelta(days=30)
+    if form == "compare":
+        return f"late: {late}"
+    if form in ("compare-steps", "window-steps"):
+        same = window.month == today.month
+        steps = f"months: {window.month} {today.month}\n" + (f"days: {window.day} {today.day}\n" if same else "")
+        return (f"window_ends: {window}\n" if form == "window-steps" else "") + f"{steps}late: {late}"
     step = {"count": f"days: {days}", "given": f"days: {days}", "window": f"window_ends: {window}",
             "window-today": f"window_ends: {window}\ntoday: {today}"}[form]
     return f"{step}\nlate: {late}"
 
 
-def probe(form: str, pairs: int, epochs: int, path: str, batch: int = 16) -> tuple[float, float]:
+def probe(form: str, pairs: int, epochs: int, path: str, lr: float = 2e-3, batch: int = 16) -> tuple[float, float]:
     """Train on ``pairs`` pairs for ``epochs``; (exact first step, right decision) on 300 fresh pairs."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -60,7 +72,7 @@ def probe(form: str, pairs: int, epochs: int, path: str, batch: int = 16) -> tup
     test = [pair(random.Random(1000 + i)) for i in range(300)]
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     model = get_peft_model(model, LoraConfig(r=64, lora_alpha=128, target_modules="all-linear", task_type="CAUSAL_LM"))
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     steps = epochs * pairs // batch
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1, (s + 1) / 10) * max(0.0, 1 - s / steps))
     model.train()
@@ -105,17 +117,18 @@ def main() -> None:
     from formtune.models import resolve_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("forms", nargs="+", choices=["count", "window", "window-today", "given"])
+    parser.add_argument("forms", nargs="+", choices=["count", "window", "window-today", "given", "compare", "compare-steps", "window-steps"])
     parser.add_argument("--pairs", type=int, default=400, help="training pairs (default 400: the example's "
                         "date-only rows)")
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default: the example's)")
     parser.add_argument("--model", default=None, help="a local model folder (default: the embedded default)")
     args = parser.parse_args()
     path = str(resolve_model(args.model))
-    results = {form: probe(form, args.pairs, args.epochs, path) for form in args.forms}
-    print("| form | pairs x epochs | exact step | right decision |\n|---|---|---|---|")
+    results = {form: probe(form, args.pairs, args.epochs, path, args.lr) for form in args.forms}
+    print("| form | pairs x epochs | lr | exact step | right decision |\n|---|---|---|---|---|")
     for form, (step, decided) in results.items():
-        print(f"| {form} | {args.pairs} x {args.epochs} | {step:.3f} | {decided:.3f} |")
+        print(f"| {form} | {args.pairs} x {args.epochs} | {args.lr:g} | {step:.3f} | {decided:.3f} |")
 
 
 if __name__ == "__main__":
