@@ -13,10 +13,10 @@ from formtune.dataset import build_dataset, read_rows
 from formtune.errors import TaskError
 from formtune.evaluate import _score, load_examples, task_metrics
 from formtune.task import load_task
-from formtune_rules.facts import facts_from_json
+from formtune_rules.facts import facts_from_json, side_by_side
 from formtune_rules.judge import judge
 from formtune_rules.ruleset import rule_set
-from rules_fixtures import RULES, SCHEMA, write_task
+from rules_fixtures import RULES, SCHEMA, TASK, write_task
 
 STATED = {"type": "object", "properties": {"amount": {"type": "number"}, "vip": {"type": "boolean"},
                                            "ordered_days_before_today": {"type": "integer"}}}
@@ -147,3 +147,109 @@ def test_a_stated_reference_date_is_read_before_the_date_counted_from_it(tmp_pat
     # Today misread two days late: counted from the true today, 9 days would become 11 ('stale').
     value["facts"] = {**stated, "today": "2025-06-03"}
     assert judge(ruleset, value, json.dumps(value), truth).follows_own_facts
+
+
+WINDOWED = {**STATED, "properties": {"today": {"type": "string"}, "ordered": {"type": "string"},
+                                     **STATED["properties"], "ordered_plus_10": {"type": "string"},
+                                     "ordered_plus_10_vs_today": {"type": "string"}}}
+# 'plain' gives the order date only and says so; 'other' (held out) gives the day count.
+TOLD = TASK.replace("placed {{ (facts.today - facts.ordered).days }} days ago",
+                    "placed {{ facts.ordered }}{{ told('ordered', 'date') }}")
+
+
+def beside(end: dt.date, today: dt.date) -> str:
+    """The window's end beside today as the answer states it: the years where they differ, else the
+    months, and the days where the months are equal."""
+    if end.year != today.year:
+        return f"years {end.year} {today.year}"
+    return f"months {end.month} {today.month}" + (f", days {end.day} {today.day}" if end.month == today.month else "")
+
+
+def test_side_by_side_copies_the_parts_down_to_the_first_that_differs():
+    assert side_by_side(dt.date(2025, 10, 12), dt.date(2025, 11, 21)) == "months 10 11"
+    assert side_by_side(dt.date(2025, 11, 21), dt.date(2025, 11, 3)) == "months 11 11, days 21 3"
+    assert side_by_side(dt.date(2025, 11, 21), dt.date(2025, 11, 21)) == "months 11 11, days 21 21"
+    assert side_by_side(dt.date(2024, 12, 30), dt.date(2025, 1, 6)) == "years 2024 2025"
+
+
+def windowed_task(folder, task=TOLD):
+    path = write_task(folder, RULES + "  state: facts\n  state_dates: true\n  state_windows: true\n", task)
+    schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
+              "properties": {"facts": WINDOWED, **SCHEMA["properties"]}}
+    (folder / "schema.json").write_text(json.dumps(schema))
+    return load_task(path)
+
+
+def test_state_windows_states_the_date_plus_the_rule_s_days_where_the_text_gave_a_date_only(tmp_path):
+    task = windowed_task(tmp_path)
+    assert rule_set(task).windows == {"ordered": [10]}  # 'stale': today - ordered >= 10
+    build_dataset(task, tmp_path / "data", progress=False)
+    for split, stated_as in (("train", "window"), ("eval", "count")):
+        for row in read_rows(tmp_path / "data" / f"{split}.jsonl"):
+            facts = row["provenance"]["facts"]
+            ordered = dt.date.fromisoformat(facts["ordered"])
+            today, end = dt.date.fromisoformat(facts["today"]), ordered + dt.timedelta(days=10)
+            expected = ({"ordered_plus_10": end.isoformat(), "ordered_plus_10_vs_today": beside(end, today)}
+                        if stated_as == "window" else {"ordered_days_before_today": (today - ordered).days})
+            assert row["output"]["facts"] == {"amount": facts["amount"], "vip": facts["vip"], "today": facts["today"],
+                                              "ordered": facts["ordered"], **expected}
+    # told() draws nothing: every input is the one written without the option.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "schema.json").write_text((tmp_path / "schema.json").read_text())
+    (plain / "task.yaml").write_text((tmp_path / "task.yaml").read_text().replace("  state_windows: true\n", ""))
+    build_dataset(load_task(plain / "task.yaml"), plain / "data", progress=False)
+    for split in ("train", "eval"):
+        assert ([r["input"] for r in read_rows(plain / "data" / f"{split}.jsonl")]
+                == [r["input"] for r in read_rows(tmp_path / "data" / f"{split}.jsonl")])
+
+
+def test_either_form_is_judged_and_the_window_form_decides_from_its_own_date(tmp_path):
+    task = windowed_task(tmp_path)
+    ruleset = rule_set(task)
+    truth = facts_from_json(ruleset.facts, FACTS)  # ordered 2 days before today: not stale
+    facts = {"amount": 80.0, "vip": False, "today": "2025-06-01", "ordered": "2025-05-30"}
+
+    def judged(stated, priority="normal"):
+        value = {"facts": stated, "route": "manager", "priority": priority, "reply": "Thanks."}
+        return judge(ruleset, value, json.dumps(value), truth)
+
+    window = judged({**facts, "ordered_plus_10": "2025-06-09", "ordered_plus_10_vs_today": "months 6 6, days 9 1"})
+    assert (window.read_right, window.follows_own_facts, window.windows_follow_dates, window.counts_follow_dates) == (
+        True, True, True, None)
+    count = judged({**facts, "ordered_days_before_today": 2})
+    assert (count.read_right, count.follows_own_facts, count.counts_follow_dates, count.windows_follow_dates) == (
+        True, True, True, None)
+    # The window one day off: misread, and not the stated date plus 10.
+    off = judged({**facts, "ordered_plus_10": "2025-06-10", "ordered_plus_10_vs_today": "months 6 6, days 10 1"})
+    assert (off.read_right, off.read["ordered_plus_10"], off.windows_follow_dates) == (False, False, False)
+    # The right window set beside today wrongly, or not at all: misread, and not following its dates.
+    for beside_today in ({"ordered_plus_10_vs_today": "months 6 6, days 9 2"}, {}):
+        apart = judged({**facts, "ordered_plus_10": "2025-06-09", **beside_today})
+        assert (apart.read_right, apart.read["ordered_plus_10"], apart.windows_follow_dates) == (False, True, False)
+    # The order date misread as 12 days back (stale): the answer that follows that date is consistent.
+    misread_window = {"ordered": "2025-05-20", "ordered_plus_10": "2025-05-30",
+                      "ordered_plus_10_vs_today": "months 5 6"}
+    misread = judged({**facts, **misread_window}, priority="high")
+    assert (misread.read_right, misread.follows_own_facts, misread.windows_follow_dates, misread.adherent) == (
+        False, True, True, False)
+    assert not judged({**facts, **misread_window}).follows_own_facts
+    metrics = task_metrics(task)
+    assert "rules:windows_follow_own_dates" in metrics and "rules:fact_read/ordered_plus_10" in metrics
+    assert "rules:fact_read/ordered_days_before_today" in metrics
+
+
+@pytest.mark.parametrize("options, message", [
+    ("  state: facts\n  state_windows: true\n", r"'state_windows' .* needs 'state_dates: true'"),
+    ("  state: facts\n  state_dates: true\n  state_windows: true\n", r"'state_windows': no rule compares"),
+])
+def test_state_windows_needs_dates_and_a_rule_that_counts_days(tmp_path, options, message):
+    rules = RULES if "no rule" not in message else RULES.replace("today - ordered >= 10", "today >= 2025-06-01")
+    with pytest.raises(TaskError, match=r"task.yaml:\d+.*" + message):
+        rule_set(load_task(write_task(tmp_path, rules + options)))
+
+
+def test_told_names_the_template_line_of_an_unknown_form(tmp_path):
+    task = windowed_task(tmp_path, TOLD.replace("told('ordered', 'date')", "told('ordered', 'weekday')"))
+    with pytest.raises(TaskError, match=r"plain.*told\('ordered', 'weekday'\): the form is one of date"):
+        build_dataset(task, tmp_path / "data", progress=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,62 +160,147 @@ def stated_name(fact: Fact) -> str:
     return f"{fact.name}_days_before_{fact.spec.relative_to}" if fact.relative else fact.name
 
 
-def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False) -> dict[str, Any]:
+def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False,
+                 windows: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
     their reference, other facts as in JSON. References of relative dates are left out (only the
     difference matters to the rules) unless ``dates`` (``rules.state_dates``): then the reference
-    and the relative date are stated as dates too, the relative one just before its day count."""
-    return {key: (values[fact.spec.relative_to] - values[fact.name]).days if in_days
-            else fact.to_json(values[fact.name]) for key, fact, in_days in _stated(facts, dates)}
+    and the relative date are stated as dates too, the relative one just before its day count.
+    ``windows`` (``rules.state_windows``) names relative dates the input gave as dates only, each
+    with the day counts the rules compare it with: for those the answer states, in place of the
+    day count, the date plus each count (``delivered_plus_30``) and that window's end beside its
+    reference (:func:`side_by_side`)."""
+    stated = {}
+    for key, fact, how, days in _stated(facts, dates, windows or {}):
+        if how == "days":
+            stated[key] = (values[fact.spec.relative_to] - values[fact.name]).days
+        elif how == "value":
+            stated[key] = fact.to_json(values[fact.name])
+        elif how == "window":
+            stated[key] = (values[fact.name] + dt.timedelta(days=days)).isoformat()
+        else:
+            stated[key] = side_by_side(values[fact.name] + dt.timedelta(days=days), values[fact.spec.relative_to])
+    return stated
 
 
-def stated_keys(facts: Mapping[str, Fact], dates: bool = False) -> list[str]:
-    """The keys of :func:`stated_facts`, in order."""
-    return [key for key, _, _ in _stated(facts, dates)]
+def side_by_side(end: dt.date, reference: dt.date) -> str:
+    """Two dates' parts side by side, from the year down to the first part that differs:
+    ``"months 10 11"``, ``"months 11 11, days 12 21"``, ``"years 2024 2025"``. A small model that
+    compares two dates written apart decides at chance; with their parts copied next to each other
+    it decides right (``benchmarks/date_steps.py``, ``benchmarks/RESULTS.md`` "(m)")."""
+    if end.year != reference.year:
+        return f"years {end.year} {reference.year}"
+    parts = f"months {end.month} {reference.month}"
+    return parts if end.month != reference.month else f"{parts}, days {end.day} {reference.day}"
 
 
-def _stated(facts: Mapping[str, Fact], dates: bool) -> list[tuple[str, Fact, bool]]:
-    """``(key, fact, stated in days before its reference)`` for each stated fact, in order."""
+def stated_keys(facts: Mapping[str, Fact], dates: bool = False,
+                windows: Mapping[str, Sequence[int]] | None = None) -> list[str]:
+    """The keys of :func:`stated_facts` in order; with ``windows``, those of either form."""
+    keys = [key for key, *_ in _stated(facts, dates, {})]
+    if windows:
+        keys += [key for key, *_ in _stated(facts, dates, windows) if key not in keys]
+    return keys
+
+
+def window_key(name: str, days: int) -> str:
+    """The key under which an answer states a relative date plus ``days`` (``rules.state_windows``)."""
+    return f"{name}_plus_{days}"
+
+
+def comparison_key(fact: Fact, days: int) -> str:
+    """The key under which an answer states a window's end beside its reference: ``delivered_plus_30_vs_today``."""
+    return f"{window_key(fact.name, days)}_vs_{fact.spec.relative_to}"
+
+
+def _stated(facts: Mapping[str, Fact], dates: bool,
+            windows: Mapping[str, Sequence[int]]) -> list[tuple[str, Fact, str, int]]:
+    """``(key, fact, how, days)`` for each stated fact, in order: how is ``"value"``, ``"days"``
+    (before its reference), ``"window"`` (the date plus ``days``) or ``"beside"`` (that window's
+    end beside the reference)."""
     references = {f.spec.relative_to for f in facts.values() if f.relative}
-    stated = []
+    stated: list[tuple[str, Fact, str, int]] = []
     for name, fact in facts.items():
         if name in references and not dates:
             continue
         if fact.relative and dates:
-            stated.append((name, fact, False))
-        stated.append((stated_name(fact), fact, fact.relative))
+            stated.append((name, fact, "value", 0))
+        if name in windows:
+            for days in windows[name]:
+                stated += [(window_key(name, days), fact, "window", days),
+                           (comparison_key(fact, days), fact, "beside", days)]
+        else:
+            stated.append((stated_name(fact), fact, "days" if fact.relative else "value", 0))
     return stated
 
 
-def counts_follow_dates(facts: Mapping[str, Fact], stated: Any) -> bool:
+def windows_stated(facts: Mapping[str, Fact], windows: Mapping[str, Sequence[int]],
+                   stated: Any) -> dict[str, Sequence[int]]:
+    """The windows of the relative dates an answer states by window (a window key, no day count)."""
+    if not isinstance(stated, dict):
+        return {}
+    return {name: days for name, days in windows.items() if stated_name(facts[name]) not in stated
+            and any(window_key(name, d) in stated for d in days)}
+
+
+def counts_follow_dates(facts: Mapping[str, Fact], stated: Any,
+                        windows: Mapping[str, Sequence[int]] | None = None) -> bool | None:
     """Whether each day count an answer states (``rules.state_dates``) is the number of days between
     the two dates it states beside it: a model may write a count apart from the dates it wrote, and
-    then the dates only look like the reasoning behind it."""
+    then the dates only look like the reasoning behind it. Dates stated by window instead of a count
+    (``windows``) are left out; ``None`` when no count is left."""
     if not isinstance(stated, dict):
         return False
+    by_window = windows_stated(facts, windows or {}, stated)
+    counted = [(name, fact) for name, fact in facts.items() if fact.relative and name not in by_window]
+    if not counted:
+        return None
     try:
-        for name, fact in facts.items():
-            if fact.relative:
-                count = stated[stated_name(fact)]
-                reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
-                if isinstance(count, bool) or count != (reference - fact.coerce(stated[name])).days:
-                    return False
+        for name, fact in counted:
+            count = stated[stated_name(fact)]
+            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+            if isinstance(count, bool) or count != (reference - fact.coerce(stated[name])).days:
+                return False
     except (KeyError, ValueError):
         return False
     return True
 
 
-def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Facts from what an answer stated (references taken from ``truth``), ``None`` when unusable."""
+def windows_follow_dates(facts: Mapping[str, Fact], stated: Any, windows: Mapping[str, Sequence[int]]) -> bool | None:
+    """Whether each window an answer states (``rules.state_windows``) follows from the dates it
+    states: its end is the stated date plus the window's days, and the parts beside the reference
+    are those of that end and of the stated reference; ``None`` when it states no window."""
+    by_window = windows_stated(facts, windows, stated)
+    if not by_window:
+        return None
+    try:
+        for name, days in by_window.items():
+            fact = facts[name]
+            start = fact.coerce(stated[name])
+            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+            for d in days:
+                end = fact.coerce(stated[window_key(name, d)])
+                if end != start + dt.timedelta(days=d) or stated[comparison_key(fact, d)] != side_by_side(end, reference):
+                    return False
+    except (KeyError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def facts_from_stated(facts: Mapping[str, Fact], stated: Any, truth: Mapping[str, Any],
+                      windows: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any] | None:
+    """Facts from what an answer stated (references taken from ``truth`` where it states none),
+    ``None`` when unusable. A relative date stated by window (``windows``) is its stated date."""
     if not isinstance(stated, dict):
         return None
     values = dict(truth)
+    by_window = windows_stated(facts, windows or {}, stated)
     try:
         for name, fact in sorted(facts.items(), key=lambda item: item[1].relative):  # references first
-            key = stated_name(fact)
+            key = name if name in by_window else stated_name(fact)
             if key not in stated:
                 continue
-            if fact.relative:
+            if fact.relative and name not in by_window:
                 if not isinstance(stated[key], int) or isinstance(stated[key], bool):
                     return None
                 values[name] = values[fact.spec.relative_to] - dt.timedelta(days=stated[key])

@@ -12,7 +12,8 @@ learnt the rules or the examples. Input templates listed in ``data.holdout_templ
 evaluation inputs only, as for any generator.
 
 Templates see ``facts`` (dates as dates), ``answer``, ``pick``, ``chance``, ``fmt`` (the value
-formatters: dates, money, numbers in many spellings) and ``words(n)`` (a number in words).
+formatters: dates, money, numbers in many spellings), ``words(n)`` (a number in words) and
+``told(fact, form)`` (see :class:`Told`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,24 @@ def words(number: int | float) -> str:
 def render(template: InputTemplate, rng: random.Random, **context: Any) -> str:
     """Render a template with the facts and the helpers (see the module docstring)."""
     return template.render_with(rng, words=words, **context)
+
+
+class Told:
+    """``told(fact, form)`` for input templates: how the text gives a fact. ``told("delivered",
+    "date")`` says the text gives that relative date as a date only (no day count), so that with
+    ``rules.state_windows`` the answer states its window dates instead of a count. Returns ``""``
+    to be written anywhere in a template; templates that never call it get the usual answer."""
+
+    FORMS = ("date",)
+
+    def __init__(self) -> None:
+        self.forms: dict[str, str] = {}
+
+    def __call__(self, fact: str, form: str) -> str:
+        if form not in self.FORMS:
+            raise ValueError(f"told({fact!r}, {form!r}): the form is one of {', '.join(self.FORMS)}")
+        self.forms[fact] = form
+        return ""
 
 
 @dataclass
@@ -123,7 +142,11 @@ class RulesGenerator:
             answer[name] = render(template, rng, facts=facts, answer=dict(answer))
         output = {name: answer[name] for name in plan.order}
         input_template = rng.choice(plan.templates[split])
-        text = render(task.templates[input_template], rng, facts=facts, answer=output)
+        told = Told()
+        text = render(task.templates[input_template], rng, facts=facts, answer=output, told=told)
+        windows = {name: days for name, days in ruleset.windows.items() if told.forms.get(name) == "date"}
+        if windows:  # told no random draw, so the stream (and every other row) is as without windows
+            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows)
         return Draft(output=output, input=text, meta={
             "template": input_template, "facts": facts_to_json(ruleset.facts, facts), "branch": decision.branch,
             "fired": decision.fired, "boundary": point.boundary,

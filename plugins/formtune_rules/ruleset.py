@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,21 @@ class RuleSet:
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
+
+    @cached_property
+    def windows(self) -> dict[str, list[int]]:
+        """The windows an answer may state (``rules.state_windows``): per relative date, the whole
+        numbers of days the rules compare it with ("today - delivered > 30": 30); empty without
+        the option."""
+        if not self.spec.state_windows:
+            return {}
+        found: dict[str, set[int]] = {}
+        for rule in self.rules:
+            for name, constants in rule.condition.constants.items():
+                if name in self.facts and self.facts[name].relative:
+                    days = [c for c in constants if isinstance(c, (int, float)) and not isinstance(c, bool)]
+                    found.setdefault(name, set()).update(int(c) for c in days if c == int(c))
+        return {name: sorted(days) for name, days in found.items() if days}
 
     def decide(self, facts: Mapping[str, Any]) -> Decision:
         fired = [r for r in self.rules if r.condition.evaluate(facts)]
@@ -199,6 +215,13 @@ class _Loader:
         if spec.state_dates and spec.state is None:
             raise self.fail(("state_dates",), "'state_dates' says how the facts are stated; it needs 'state', "
                             "the answer field that states them")
+        if spec.state_windows and not spec.state_dates:
+            raise self.fail(("state_windows",), "'state_windows' states a relative date plus some days in place of "
+                            "its day count; it needs 'state_dates: true', which states the date itself")
+        counted = {n for r in rules for n in r.condition.constants if n in facts and facts[n].relative}
+        if spec.state_windows and not counted:
+            raise self.fail(("state_windows",), "'state_windows': no rule compares a relative date's days with a "
+                            "number (such as 'today - delivered > 30'), so there is no window to state")
         if spec.state is not None:
             self._check_field(("state",), spec.state)
             if spec.state in spec.default or spec.state in spec.fields:

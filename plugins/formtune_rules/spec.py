@@ -142,6 +142,12 @@ class RuleSetSpec(BaseModel):
     state_dates: bool = Field(False, description="With 'state': a relative date is also stated as a date (ISO), "
                               "after its reference date and before the day count, so that a message giving "
                               "dates is read (dates rewritten) before the days are counted.")
+    state_windows: bool = Field(False, description="With 'state_dates': where the input gives a relative date "
+                                "as a date only (its template calls told('delivered', 'date')), the answer states, "
+                                "in place of the day count, that date plus each number of days the rules compare "
+                                "the count with ('delivered_plus_30'), then that date's parts beside the reference's "
+                                "('delivered_plus_30_vs_today': 'months 10 11'), so that a small model compares "
+                                "two dates part by part instead of subtracting them.")
     holdout_branches: list[str] = Field(default_factory=list, description="Branches kept out of training "
                                         "entirely (evaluation only): does the model learn the rule or the examples?")
     boundary_share: float = Field(0.4, ge=0, le=1, description="Share of generated examples drawn from boundary "
