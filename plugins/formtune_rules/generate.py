@@ -56,7 +56,8 @@ def render(template: InputTemplate, rng: random.Random, **context: Any) -> str:
 class Told:
     """``told(fact, form)`` for input templates: how the text gives a fact. ``told("delivered",
     "date")`` says the text gives that relative date as a date only (no day count), so that with
-    ``rules.state_windows`` the answer states its window dates instead of a count. Returns ``""``
+    ``rules.state_windows`` the answer states its windows (the date plus the rule's days, then set
+    beside the reference part by part) instead of a count. Returns ``""``
     to be written anywhere in a template; templates that never call it get the usual answer."""
 
     FORMS = ("date",)
