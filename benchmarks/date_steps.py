@@ -21,7 +21,9 @@ is one step, then ``late: yes|no``:
 - ``window-steps`` : the prompt gives the two dates, the answer is the window then ``compare-steps``.
 
 Per FORM it prints the share of exact steps and of right ``late`` decisions (always "no" scores
-0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)".
+0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)" and "(m)". The rules plugin's
+``facts.side_by_side`` writes ``compare-steps``'s parts into an answer (one line, with years where
+they differ); the forms here stay as they were measured.
 """
 
 import argparse
@@ -117,7 +119,8 @@ def main() -> None:
     from formtune.models import resolve_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("forms", nargs="+", choices=["count", "window", "window-today", "given", "compare", "compare-steps", "window-steps"])
+    parser.add_argument("forms", nargs="+", choices=["count", "window", "window-today", "given", "compare",
+                                                     "compare-steps", "window-steps"])
     parser.add_argument("--pairs", type=int, default=400, help="training pairs (default 400: the example's "
                         "date-only rows)")
     parser.add_argument("--epochs", type=int, default=6)

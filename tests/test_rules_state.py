@@ -157,14 +157,6 @@ TOLD = TASK.replace("placed {{ (facts.today - facts.ordered).days }} days ago",
                     "placed {{ facts.ordered }}{{ told('ordered', 'date') }}")
 
 
-def beside(end: dt.date, today: dt.date) -> str:
-    """The window's end beside today as the answer states it: the years where they differ, else the
-    months, and the days where the months are equal."""
-    if end.year != today.year:
-        return f"years {end.year} {today.year}"
-    return f"months {end.month} {today.month}" + (f", days {end.day} {today.day}" if end.month == today.month else "")
-
-
 def test_side_by_side_copies_the_parts_down_to_the_first_that_differs():
     assert side_by_side(dt.date(2025, 10, 12), dt.date(2025, 11, 21)) == "months 10 11"
     assert side_by_side(dt.date(2025, 11, 21), dt.date(2025, 11, 3)) == "months 11 11, days 21 3"
@@ -189,7 +181,7 @@ def test_state_windows_states_the_date_plus_the_rule_s_days_where_the_text_gave_
             facts = row["provenance"]["facts"]
             ordered = dt.date.fromisoformat(facts["ordered"])
             today, end = dt.date.fromisoformat(facts["today"]), ordered + dt.timedelta(days=10)
-            expected = ({"ordered_plus_10": end.isoformat(), "ordered_plus_10_vs_today": beside(end, today)}
+            expected = ({"ordered_plus_10": end.isoformat(), "ordered_plus_10_vs_today": side_by_side(end, today)}
                         if stated_as == "window" else {"ordered_days_before_today": (today - ordered).days})
             assert row["output"]["facts"] == {"amount": facts["amount"], "vip": facts["vip"], "today": facts["today"],
                                               "ordered": facts["ordered"], **expected}

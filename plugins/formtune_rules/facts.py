@@ -280,7 +280,9 @@ def windows_follow_dates(facts: Mapping[str, Fact], stated: Any, windows: Mappin
             reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
             for d in days:
                 end = fact.coerce(stated[window_key(name, d)])
-                if end != start + dt.timedelta(days=d) or stated[comparison_key(fact, d)] != side_by_side(end, reference):
+                if end != start + dt.timedelta(days=d):
+                    return False
+                if stated[comparison_key(fact, d)] != side_by_side(end, reference):
                     return False
     except (KeyError, ValueError, OverflowError):
         return False
