@@ -203,6 +203,16 @@ def test_packed_attention_is_each_rows_own_causal_attention(window: int | None, 
         torch.testing.assert_close(grad, expected_grad)
 
 
+def test_packed_row_lengths_are_read_once_per_batch_and_never_from_an_older_one() -> None:
+    from formtune.packing import _row_lengths
+
+    first = torch.tensor([0, 5, 12, 14], dtype=torch.int32)
+    assert _row_lengths(first) == [5, 7, 2]
+    assert _row_lengths(first) is _row_lengths(first)  # every layer of a forward: read once
+    assert _row_lengths(torch.tensor([0, 5, 12, 14], dtype=torch.int32)) == [5, 7, 2]
+    assert _row_lengths(torch.tensor([0, 3, 14], dtype=torch.int32)) == [3, 11]  # a new batch: its own
+
+
 def test_token_accuracy_is_logged_for_the_mode_the_model_is_in(tiny_model: Path, tmp_path: Path) -> None:
     trainer, tokenizer = _trainer(tiny_model, tmp_path, packing=False)
     right = total = 0

@@ -96,7 +96,7 @@ def varlen_attention(
                                       sliding_window=sliding_window, softcap=softcap, **kwargs)  # fmt: skip
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
     p = dropout if module.training else 0.0
-    lengths = cu_seq_lens_q.diff().tolist()
+    lengths = _row_lengths(cu_seq_lens_q)
     rows = zip(query.split(lengths, 2), key.split(lengths, 2), value.split(lengths, 2), strict=True)
     up_to = MATMUL_ROWS_UP_TO if query.device.type == "cpu" else 0
     out = []
@@ -111,6 +111,20 @@ def varlen_attention(
 
 #: On a CPU, packed rows up to this many tokens attend by matmuls, longer ones by the flash kernel.
 MATMUL_ROWS_UP_TO = 512
+
+#: The boundaries tensor :func:`_row_lengths` last read, and the row lengths it held.
+_last_read: tuple[Any, list[int]] | None = None
+
+
+def _row_lengths(cu_seq_lens: Any) -> list[int]:
+    """The packed rows' lengths, read once per batch: every layer is given the same boundaries
+    tensor, and on a GPU reading it (``tolist``) waits for all the work queued before it, which
+    would be one stall of the GPU's queue per layer.  The reference held keeps that tensor alive, so
+    the identity check can never match a newer batch's tensor."""
+    global _last_read
+    if _last_read is None or _last_read[0] is not cu_seq_lens:
+        _last_read = (cu_seq_lens, cu_seq_lens.diff().tolist())
+    return _last_read[1]
 
 
 def _attention_by_matmuls(q: Any, k: Any, v: Any, scale: float, p: float, window: int | None,
