@@ -26,15 +26,15 @@ from formtune.runs import eval_model, read_run_info
 SHOWN = ("rules:adherence", "rules:facts_read", "rules:follows_own_facts", "schema_valid", "field_f1")
 
 
-def average(adapters: list[Path], out: Path) -> Path:
-    """Write the adapter whose weight change is the mean of ``adapters``' to ``out``."""
+def average(model_spec: str | None, adapters: list[Path], out: Path) -> Path:
+    """Write the adapter whose weight change is the mean of ``adapters``' (trained on ``model_spec``) to ``out``."""
     from peft import PeftModel
 
     from formtune.models import load_model
 
     if (out / "adapter_config.json").is_file():
         return out
-    model, tokenizer = load_model(None, for_training=False)
+    model, tokenizer = load_model(model_spec, for_training=False)
     names = [f"a{i}" for i in range(len(adapters))]
     peft = PeftModel.from_pretrained(model, adapters[0], adapter_name=names[0])
     for name, adapter in zip(names[1:], adapters[1:], strict=True):
@@ -77,18 +77,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="where the evaluations go (default RUN/checkpoint-evals)")
     args = parser.parse_args()
     out = args.out or args.run / "checkpoint-evals"
-    data = Path(read_run_info(args.run)["data"]) / "eval.jsonl"
+    info = read_run_info(args.run)
+    data = Path(info["data"]) / "eval.jsonl"
     rows = [json.loads(line) for line in data.open(encoding="utf-8")]
     checkpoints = sorted((args.run / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     adapters = [(c.name, c) for c in checkpoints]
     if args.average:
         last = checkpoints[-args.average:]
         name = "mean of " + ", ".join(c.name.split("-")[-1] for c in last)
-        adapters.append((name, average(last, out / "adapters" / f"mean-{len(last)}")))
+        adapters.append((name, average(info.get("model"), last, out / "adapters" / f"mean-{len(last)}")))
     for name, adapter in adapters:
         run = out / adapter.name
         if not (run / "metrics.json").is_file():
-            eval_model(args.task, model=None, adapter=adapter, data_file=data, run=run, variants=["tuned"],
+            eval_model(args.task, model=info.get("model"), adapter=adapter, data_file=data, run=run, variants=["tuned"],
                        progress=False)
         report(name, run, rows)
 
