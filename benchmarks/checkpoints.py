@@ -21,6 +21,7 @@ import json
 import shutil
 from pathlib import Path
 
+from formtune.dataset import read_rows
 from formtune.runs import eval_model, read_run_info
 
 SHOWN = ("rules:adherence", "rules:facts_read", "rules:follows_own_facts", "schema_valid", "field_f1")
@@ -59,7 +60,7 @@ def report(name: str, run: Path, rows: list[dict]) -> None:
     if key:
         parts += [f"{template} {scores[key]:.3f}" for template, scores in by_template.items()]
     print(f"{name:28s} " + ", ".join(parts))
-    predictions = [json.loads(line) for line in (run / "predictions" / "tuned.jsonl").open(encoding="utf-8")]
+    predictions = read_rows(run / "predictions" / "tuned.jsonl")
     astray = [row for row, p in zip(rows, predictions, strict=True)
               if p.get("scores", {}).get("rules:follows_own_facts") == 0]
     if astray:
@@ -79,7 +80,7 @@ def main() -> None:
     out = args.out or args.run / "checkpoint-evals"
     info = read_run_info(args.run)
     data = Path(info["data"]) / "eval.jsonl"
-    rows = [json.loads(line) for line in data.open(encoding="utf-8")]
+    rows = read_rows(data)
     checkpoints = sorted((args.run / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     adapters = [(c.name, c) for c in checkpoints]
     if args.average:
