@@ -23,6 +23,7 @@ from pathlib import Path
 
 from formtune.dataset import read_rows
 from formtune.runs import eval_model, read_run_info
+from formtune.train import complete_checkpoints
 
 SHOWN = ("rules:adherence", "rules:facts_read", "rules:follows_own_facts", "schema_valid", "field_f1")
 
@@ -81,7 +82,7 @@ def main() -> None:
     info = read_run_info(args.run)
     data = Path(info["data"]) / "eval.jsonl"
     rows = read_rows(data)
-    checkpoints = sorted((args.run / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    checkpoints = complete_checkpoints(args.run / "checkpoints")
     adapters = [(c.name, c) for c in checkpoints]
     if args.average:
         last = checkpoints[-args.average:]

@@ -16,7 +16,7 @@ pytest.importorskip("torch")
 pytest.importorskip("trl")
 pytest.importorskip("peft")
 
-from formtune.train import train  # noqa: E402
+from formtune.train import _latest_checkpoint, complete_checkpoints, train  # noqa: E402
 from formtune.train_config import TrainConfig  # noqa: E402
 
 CONFIG = dict(epochs=30, batch_size=2, learning_rate=1e-2, save_steps=3, lora_r=4, lora_alpha=8, threads=1, bf16=False)
@@ -86,6 +86,20 @@ def _complete_checkpoints(run: Path) -> list[int]:
 def _logged_steps(run: Path) -> list[int]:
     lines = (run / "train_log.jsonl").read_text().splitlines()
     return [json.loads(line)["step"] for line in lines if "loss" in json.loads(line)]
+
+
+def test_half_written_checkpoints_are_skipped_in_listings_and_deleted_before_resuming(tmp_path: Path) -> None:
+    for step, state in [(2, "{}"), (10, "{}"), (5, None), (12, "{")]:  # 5: no state yet; 12: cut off mid-write
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+    (tmp_path / "checkpoint-last").mkdir()  # not a step: ignored
+    assert [p.name for p in complete_checkpoints(tmp_path)] == ["checkpoint-2", "checkpoint-10"]  # by step
+    assert (tmp_path / "checkpoint-12").is_dir()  # listing deletes nothing (a save may be under way)
+    assert _latest_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
+    assert not (tmp_path / "checkpoint-12").exists() and (tmp_path / "checkpoint-5").is_dir()
+    assert complete_checkpoints(tmp_path / "missing") == [] and _latest_checkpoint(tmp_path / "missing") is None
 
 
 def test_a_run_killed_with_sigkill_resumes_from_its_checkpoint_and_finishes(tiny_model: Path, tmp_path: Path) -> None:

@@ -370,23 +370,37 @@ def _no_input_casts(model: Any) -> None:
 
 
 def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
-    """The newest *complete* checkpoint; half-written ones (a kill during a save) are deleted.
-
-    The Trainer writes ``trainer_state.json`` last, into the checkpoint folder itself, so a folder
-    without a readable one was cut off while saving and cannot be resumed from.
-    """
+    """The newest complete checkpoint; half-written ones (a kill during a save) are deleted."""
     import shutil
 
-    if not ckpt_dir.is_dir():
-        return None
-    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()]
-    for folder in sorted(found, key=_step_of, reverse=True):
-        try:
-            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+    for folder in reversed(_checkpoint_folders(ckpt_dir)):
+        if _is_complete(folder):
             return folder
-        except (OSError, ValueError):
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return None
+
+
+def complete_checkpoints(ckpt_dir: Path) -> list[Path]:
+    """A run's complete checkpoints, oldest first (for evaluating each, e.g. ``benchmarks/checkpoints.py``)."""
+    return [folder for folder in _checkpoint_folders(ckpt_dir) if _is_complete(folder)]
+
+
+def _checkpoint_folders(ckpt_dir: Path) -> list[Path]:
+    """The Trainer's ``checkpoint-<step>`` folders, oldest first (none where the folder is missing)."""
+    return sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()), key=_step_of)
+
+
+def _is_complete(folder: Path) -> bool:
+    """Whether a checkpoint was written to the end.
+
+    The Trainer writes ``trainer_state.json`` last, into the checkpoint folder itself, so a folder
+    without a readable one was cut off while saving (or is being written) and cannot be used.
+    """
+    try:
+        json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def _step_of(checkpoint: Path | None) -> int:
