@@ -124,27 +124,6 @@ def test_state_dates_writes_the_dates_before_the_day_count(tmp_path):
     assert "rules:counts_follow_own_dates" in task_metrics(task)
 
 
-def test_a_count_the_text_gives_is_stated_before_the_date_worked_out_from_it(tmp_path):
-    # 'plain' gives the days and says so; 'other' (held out) gives them too but does not say.
-    counted = TASK.replace("days ago (today", "days ago{{ told('ordered', 'days') }} (today")
-    path = write_task(tmp_path, RULES + "  state: facts\n  state_dates: true\n", counted)
-    dates = {"today": {"type": "string"}, "ordered": {"type": "string"}}
-    schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
-              "properties": {"facts": {**STATED, "properties": {**dates, **STATED["properties"]}},
-                             **SCHEMA["properties"]}}
-    (tmp_path / "schema.json").write_text(json.dumps(schema))
-    build_dataset(load_task(path), tmp_path / "data", progress=False)
-    orders = {"train": ["amount", "vip", "today", "ordered_days_before_today", "ordered"],
-              "eval": ["amount", "vip", "today", "ordered", "ordered_days_before_today"]}
-    for split, order in orders.items():
-        for row in read_rows(tmp_path / "data" / f"{split}.jsonl"):
-            facts = row["provenance"]["facts"]
-            days = (dt.date.fromisoformat(facts["today"]) - dt.date.fromisoformat(facts["ordered"])).days
-            assert list(row["output"]["facts"]) == order
-            assert row["output"]["facts"] == {"amount": facts["amount"], "vip": facts["vip"], "today": facts["today"],
-                                              "ordered": facts["ordered"], "ordered_days_before_today": days}
-
-
 def test_state_dates_needs_state(tmp_path):
     with pytest.raises(TaskError, match=r"task.yaml:\d+.*'state_dates' .* needs 'state'"):
         rule_set(load_task(write_task(tmp_path, RULES + "  state_dates: true\n")))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,7 +161,7 @@ def stated_name(fact: Fact) -> str:
 
 
 def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False,
-                 windows: Mapping[str, Sequence[int]] | None = None, counted: Collection[str] = ()) -> dict[str, Any]:
+                 windows: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
     their reference, other facts as in JSON. References of relative dates are left out (only the
     difference matters to the rules) unless ``dates`` (``rules.state_dates``): then the reference
@@ -169,12 +169,9 @@ def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bo
     ``windows`` (``rules.state_windows``) names relative dates the input gave as dates only, each
     with the day counts the rules compare it with: for those the answer states, in place of the
     day count, the date plus each count (``delivered_plus_30``) and that window's end beside its
-    reference (:func:`side_by_side`). ``counted`` names relative dates the input gave as a day
-    count: with ``dates``, their count is stated before the date, so that the answer copies what
-    it read and derives the date after it (a small model that first works the date out from
-    "two weeks ago" then counts the days from its own, often wrong, date)."""
+    reference (:func:`side_by_side`)."""
     stated = {}
-    for key, fact, how, days in _stated(facts, dates, windows or {}, counted):
+    for key, fact, how, days in _stated(facts, dates, windows or {}):
         if how == "days":
             stated[key] = (values[fact.spec.relative_to] - values[fact.name]).days
         elif how == "value":
@@ -216,21 +213,18 @@ def comparison_key(fact: Fact, days: int) -> str:
     return f"{window_key(fact.name, days)}_vs_{fact.spec.relative_to}"
 
 
-def _stated(facts: Mapping[str, Fact], dates: bool, windows: Mapping[str, Sequence[int]],
-            counted: Collection[str] = ()) -> list[tuple[str, Fact, str, int]]:
+def _stated(facts: Mapping[str, Fact], dates: bool,
+            windows: Mapping[str, Sequence[int]]) -> list[tuple[str, Fact, str, int]]:
     """``(key, fact, how, days)`` for each stated fact, in order: how is ``"value"``, ``"days"``
     (before its reference), ``"window"`` (the date plus ``days``) or ``"beside"`` (that window's
-    end beside the reference). A relative date in ``counted`` has its count before its date."""
+    end beside the reference)."""
     references = {f.spec.relative_to for f in facts.values() if f.relative}
     stated: list[tuple[str, Fact, str, int]] = []
     for name, fact in facts.items():
         if name in references and not dates:
             continue
-        date = [(name, fact, "value", 0)] if fact.relative and dates else []
-        if date and name in counted and name not in windows:
-            stated += [(stated_name(fact), fact, "days", 0), *date]
-            continue
-        stated += date
+        if fact.relative and dates:
+            stated.append((name, fact, "value", 0))
         if name in windows:
             for days in windows[name]:
                 stated += [(window_key(name, days), fact, "window", days),

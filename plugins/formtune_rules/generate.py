@@ -57,13 +57,10 @@ class Told:
     """``told(fact, form)`` for input templates: how the text gives a fact. ``told("delivered",
     "date")`` says the text gives that relative date as a date only (no day count), so that with
     ``rules.state_windows`` the answer states its windows (the date plus the rule's days, then set
-    beside the reference part by part) instead of a count. ``told("delivered", "days")`` says the
-    text gives the days before the reference ("two weeks ago"; the date may be there too), so that
-    with ``rules.state_dates`` the answer states the count before the date: it copies what it read
-    and works the date out after. Returns ``""`` to be written anywhere in a template; templates
-    that never call it get the usual answer."""
+    beside the reference part by part) instead of a count. Returns ``""``
+    to be written anywhere in a template; templates that never call it get the usual answer."""
 
-    FORMS = ("date", "days")
+    FORMS = ("date",)
 
     def __init__(self) -> None:
         self.forms: dict[str, str] = {}
@@ -149,10 +146,8 @@ class RulesGenerator:
         told = Told()
         text = render(task.templates[input_template], rng, facts=facts, answer=output, told=told)
         windows = {name: days for name, days in ruleset.windows.items() if told.forms.get(name) == "date"}
-        counted = [name for name, form in told.forms.items() if form == "days"]
-        if ruleset.spec.state is not None and (windows or counted):
-            # told() makes no random draw, so the stream (and every other row) is as without it
-            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows, counted)
+        if windows:  # told no random draw, so the stream (and every other row) is as without windows
+            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows)
         return Draft(output=output, input=text, meta={
             "template": input_template, "facts": facts_to_json(ruleset.facts, facts), "branch": decision.branch,
             "fired": decision.fired, "boundary": point.boundary,

@@ -141,9 +141,7 @@ class RuleSetSpec(BaseModel):
                               "fields follow from them, so a small model reads first, then decides.")
     state_dates: bool = Field(False, description="With 'state': a relative date is also stated as a date (ISO), "
                               "after its reference date and before the day count, so that a message giving "
-                              "dates is read (dates rewritten) before the days are counted; where the input "
-                              "gives the count (its template calls told('delivered', 'days')), the count comes "
-                              "first and the date is worked out from it.")
+                              "dates is read (dates rewritten) before the days are counted.")
     state_windows: bool = Field(False, description="With 'state_dates': where the input gives a relative date "
                                 "as a date only (its template calls told('delivered', 'date')), the answer states, "
                                 "in place of the day count, that date plus each number of days the rules compare "
