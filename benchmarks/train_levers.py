@@ -60,6 +60,12 @@ def _unfused_adamw(trainer: Any) -> None:
     trainer.args.optim = "adamw_torch"
 
 
+def _eager_norms(trainer: Any) -> None:
+    for module in trainer.model.modules():
+        if "forward" in vars(module) and type(module).__name__.endswith("RMSNorm"):
+            del module.forward  # back to the class's eager forward
+
+
 def _peft_input_casts(trainer: Any) -> None:
     for module in trainer.model.modules():
         if hasattr(module, "cast_input_dtype_enabled"):
@@ -79,6 +85,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
     "TRL's loss (full head, every position)": ({}, _trl_loss),
     "gradient checkpointing": ({"gradient_checkpointing": True}, None),
     "unfused AdamW": ({}, _unfused_adamw),
+    "eager RMSNorms (not compiled)": ({}, _eager_norms),
 }
 
 

@@ -1,0 +1,69 @@
+"""The compiled RMSNorms compute what the eager ones compute, and step aside where compiling fails.
+
+Every check runs formtune's own trainer (``_make_trainer`` installs the compiled norms) on the tiny
+model and compares against the class's eager forward on the same weights and the same packed batch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("peft")
+
+from test_fused_lora import _loss_and_grads  # noqa: E402
+from test_train_loss import _batch, _trainer  # noqa: E402
+
+from formtune import compiled_norms  # noqa: E402
+
+
+def _norms(model) -> list:  # noqa: ANN001
+    return [m for m in model.modules() if type(m).__name__.endswith("RMSNorm")]
+
+
+def _eager(model) -> None:  # noqa: ANN001
+    for norm in _norms(model):
+        del norm.forward  # the class's own forward again
+
+
+def test_compiled_norms_give_the_eager_loss_and_gradients(tiny_model: Path, tmp_path: Path) -> None:
+    trainer, _ = _trainer(tiny_model, tmp_path, packing=True)
+    norms = _norms(trainer.model)
+    assert len(norms) == 2 * 2 + 1 and all("forward" in vars(n) for n in norms)  # 2 blocks x 2, and the final
+    batch = _batch(trainer)
+    calls = []
+    for norm in norms:  # count the norms' calls, to see that the model went through the compiled forwards
+        norm.register_forward_hook(lambda *_: calls.append(1))
+    compiled_loss, compiled_grads = _loss_and_grads(trainer, batch)
+    assert len(calls) == len(norms)
+    _eager(trainer.model)
+    eager_loss, eager_grads = _loss_and_grads(trainer, batch)
+    torch.testing.assert_close(compiled_loss, eager_loss, rtol=1e-5, atol=1e-6)
+    for name, grad in compiled_grads.items():
+        torch.testing.assert_close(grad, eager_grads[name], rtol=1e-4, atol=1e-6)
+
+
+def test_a_failing_compiler_leaves_every_norm_eager_with_one_warning(tiny_model: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer, _ = _trainer(tiny_model, tmp_path / "reference", packing=True)
+    _eager(trainer.model)
+    batch = _batch(trainer)
+    expected, _ = _loss_and_grads(trainer, batch)
+
+    def no_compiler(fn, **_):  # noqa: ANN001, ANN202 - what torch.compile does without a C++ compiler, at the call
+        def fail(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise RuntimeError("no C++ compiler")
+        return fail
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    assert compiled_norms.install(trainer.model) == 5
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss, _ = _loss_and_grads(trainer, batch)
+        _loss_and_grads(trainer, batch)
+    torch.testing.assert_close(loss, expected)
+    assert [str(w.message) for w in caught if w.category is RuntimeWarning] == [
+        "compiling the RMSNorms failed (RuntimeError); they run eagerly"]
