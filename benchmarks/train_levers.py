@@ -61,9 +61,9 @@ def _unfused_adamw(trainer: Any) -> None:
 
 
 def _eager_norms(trainer: Any) -> None:
-    for module in trainer.model.modules():
-        if "forward" in vars(module) and type(module).__name__.endswith("RMSNorm"):
-            del module.forward  # back to the class's eager forward
+    from formtune import compiled_norms
+
+    compiled_norms.uninstall(trainer.model)
 
 
 def _peft_input_casts(trainer: Any) -> None:

@@ -24,11 +24,6 @@ def _norms(model) -> list:  # noqa: ANN001
     return [m for m in model.modules() if type(m).__name__.endswith("RMSNorm")]
 
 
-def _eager(model) -> None:  # noqa: ANN001
-    for norm in _norms(model):
-        del norm.forward  # the class's own forward again
-
-
 def test_compiled_norms_give_the_eager_loss_and_gradients(tiny_model: Path, tmp_path: Path) -> None:
     trainer, _ = _trainer(tiny_model, tmp_path, packing=True)
     norms = _norms(trainer.model)
@@ -39,7 +34,8 @@ def test_compiled_norms_give_the_eager_loss_and_gradients(tiny_model: Path, tmp_
         norm.register_forward_hook(lambda *_: calls.append(1))
     compiled_loss, compiled_grads = _loss_and_grads(trainer, batch)
     assert len(calls) == len(norms)
-    _eager(trainer.model)
+    compiled_norms.uninstall(trainer.model)
+    assert not any("forward" in vars(n) for n in norms)
     eager_loss, eager_grads = _loss_and_grads(trainer, batch)
     torch.testing.assert_close(compiled_loss, eager_loss, rtol=1e-5, atol=1e-6)
     for name, grad in compiled_grads.items():
@@ -49,7 +45,7 @@ def test_compiled_norms_give_the_eager_loss_and_gradients(tiny_model: Path, tmp_
 def test_a_failing_compiler_leaves_every_norm_eager_with_one_warning(tiny_model: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     trainer, _ = _trainer(tiny_model, tmp_path / "reference", packing=True)
-    _eager(trainer.model)
+    compiled_norms.uninstall(trainer.model)
     batch = _batch(trainer)
     expected, _ = _loss_and_grads(trainer, batch)
 

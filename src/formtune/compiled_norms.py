@@ -54,3 +54,10 @@ def install(model: Any) -> int:
     for norm in norms:
         norm.forward = compiled_forward(norm)
     return len(norms)
+
+
+def uninstall(model: Any) -> None:
+    """Undo :func:`install`: each norm's eager forward again (tests and benchmarks compare the two)."""
+    for module in model.modules():
+        if _is_rms_norm(module):
+            module.__dict__.pop("forward", None)
