@@ -61,9 +61,20 @@ def _unfused_adamw(trainer: Any) -> None:
 
 
 def _eager_norms(trainer: Any) -> None:
-    from formtune import compiled_norms
+    from formtune import compiled
 
-    compiled_norms.uninstall(trainer.model)
+    compiled.uninstall_norms(trainer.model)
+
+
+def _eager_cross_entropy(trainer: Any) -> Callable[[], None]:
+    from formtune import loss
+
+    compiled_form, loss.cross_entropy = loss.cross_entropy, loss._cross_entropy
+
+    def undo() -> None:
+        loss.cross_entropy = compiled_form
+
+    return undo
 
 
 def _peft_input_casts(trainer: Any) -> None:
@@ -72,8 +83,8 @@ def _peft_input_casts(trainer: Any) -> None:
             module.cast_input_dtype_enabled = True
 
 
-#: name -> (TrainConfig overrides, a change to the built trainer)
-VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
+#: name -> (TrainConfig overrides, a change to the built trainer, which may return its undo)
+VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], Callable[[], None] | None] | None]] = {
     "all levers": ({}, None),
     "float32 frozen model (bf16 autocast only)": ({"dtype": "float32"}, None),
     "no bf16 at all": ({"bf16": False}, None),
@@ -86,6 +97,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
     "gradient checkpointing": ({"gradient_checkpointing": True}, None),
     "unfused AdamW": ({}, _unfused_adamw),
     "eager RMSNorms (not compiled)": ({}, _eager_norms),
+    "eager cross-entropy (not compiled)": ({}, _eager_cross_entropy),
 }
 
 
@@ -105,8 +117,7 @@ def run(name: str, rows: list[dict], steps: int, work: Path) -> float:
     torch.set_num_threads(config.threads)
     model, tokenizer = load_model(None, for_training=True, dtype=config.dtype)
     trainer = _make_trainer(model, tokenizer, to_prompt_completion(rows), None, config, work / "ckpt", work / "log")
-    if change:
-        change(trainer)
+    undo = change(trainer) if change else None
 
     marks: list[tuple[float, int]] = []
 
@@ -115,7 +126,11 @@ def run(name: str, rows: list[dict], steps: int, work: Path) -> float:
             marks.append((time.perf_counter(), state.num_input_tokens_seen))
 
     trainer.add_callback(Clock())
-    trainer.train()
+    try:
+        trainer.train()
+    finally:
+        if undo:
+            undo()
     (t0, n0), (t1, n1) = marks[0], marks[-1]
     del trainer, model
     gc.collect()

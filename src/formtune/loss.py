@@ -11,7 +11,8 @@ Why not TRL's own loss
     usual and only the hidden states whose next token is labelled go through the head: about half
     of the demo's tokens.  The value is the same token-summed cross-entropy divided by
     ``num_items_in_batch`` (the labelled tokens of the whole optimizer step) that TRL computes;
-    ``mean_token_accuracy`` is still logged.
+    ``mean_token_accuracy`` is still logged.  The cross-entropy over the 49k-wide logits (upcast,
+    log-softmax, pick, argmax) runs compiled into one pass each way (``formtune.compiled``).
 
 Anything unusual (several processes, logit soft-capping or scaling, ``return_outputs``) takes
 TRL's own path, which is also correct, only slower.
@@ -20,6 +21,8 @@ TRL's own path, which is also correct, only slower.
 from __future__ import annotations
 
 from typing import Any
+
+from formtune.compiled import Compiled
 
 IGNORE = -100
 
@@ -49,7 +52,7 @@ def completion_logits(model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
     up to ``HEAD_ROWS_MULTIPLE - 1`` filler rows at the end have the target ``IGNORE``.
 
     ``inputs`` is a collated batch (padded with ``attention_mask``, or packed with ``position_ids``
-    and ``cu_seq_lens_*``) holding ``labels``.  The logits are float32 whatever the autocast.
+    and ``cu_seq_lens_*``) holding ``labels``.  The logits are in the head's (or autocast's) dtype.
     """
     import torch
 
@@ -63,7 +66,21 @@ def completion_logits(model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
     if filler:
         rows = torch.cat([rows, rows.new_zeros(filler, rows.shape[1])])
         targets = torch.cat([targets, targets.new_full((filler,), IGNORE)])
-    return lm.get_output_embeddings()(rows).float(), targets
+    return lm.get_output_embeddings()(rows), targets
+
+
+def _cross_entropy(logits: Any, targets: Any) -> tuple[Any, Any]:
+    """``(summed cross-entropy, how many argmaxes are right)`` over the rows whose target is not
+    ``IGNORE``, computed in float32 whatever the logits' dtype."""
+    import torch.nn.functional as F
+
+    logits = logits.float()
+    loss_sum = F.cross_entropy(logits, targets, reduction="sum", ignore_index=IGNORE)
+    return loss_sum, (logits.detach().argmax(-1) == targets).sum()
+
+
+#: :func:`_cross_entropy` compiled: one pass over the logits each way instead of six (about 4x faster).
+cross_entropy = Compiled("the loss's cross-entropy")(_cross_entropy)
 
 
 def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> tuple[Any, Any, Any]:
@@ -72,15 +89,12 @@ def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any 
     Without ``num_items_in_batch`` the sum is divided by this batch's own labelled tokens (a mean).
     """
     import torch
-    import torch.nn.functional as F
 
     logits, targets = completion_logits(model, inputs)
-    loss_sum = F.cross_entropy(logits, targets, reduction="sum", ignore_index=IGNORE)
+    loss_sum, n_correct = cross_entropy(logits, targets)
     n_labelled = int((targets != IGNORE).sum())
     denominator = n_labelled if num_items_in_batch is None else num_items_in_batch
     loss = loss_sum / torch.as_tensor(denominator, device=loss_sum.device).clamp(min=1)
-    with torch.no_grad():
-        n_correct = (logits.argmax(-1) == targets).sum()
     return loss, n_correct, n_labelled
 
 

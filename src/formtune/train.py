@@ -38,8 +38,8 @@ Speed (``benchmarks/train_throughput.py``; each lever's gain is in ``benchmarks/
       their optimizer state stay float32 (``TrainConfig.resolved``, :func:`_no_input_casts`);
     - each LoRA layer is one autograd node: the scale is applied to the rank-r intermediate and
       the adapter's product is accumulated inside the base matmul (``formtune.fused_lora``);
-    - the RMSNorms compiled into one fused loop each way, eager where compiling fails
-      (``formtune.compiled_norms``);
+    - the RMSNorms and the loss's cross-entropy compiled into one fused loop each way, eager where
+      compiling fails (``formtune.compiled``);
     - packed batches: a batch's rows are laid end to end with no padding, and each row attends
       only to itself (``formtune.packing``);
     - only the answer's positions go through the 49k-wide LM head (``formtune.loss``);
@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from formtune import compiled_norms, fused_lora
+from formtune import compiled, fused_lora
 from formtune.errors import ModelError, TrainingError, first_line
 from formtune.chat_templates import require_tool_template
 from formtune.models import load_model, resolve_model
@@ -343,7 +343,7 @@ def _make_trainer(
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"cannot set up training: {first_line(exc)}") from exc
     fused_lora.install(trainer.model)
-    compiled_norms.install(trainer.model)
+    compiled.install_norms(trainer.model)
     if config.bf16:
         _no_input_casts(trainer.model)  # for the layers that keep PEFT's own forward
     return trainer

@@ -1,7 +1,8 @@
-"""The compiled RMSNorms compute what the eager ones compute, and step aside where compiling fails.
+"""The compiled passes compute what the eager ones compute, and step aside where compiling fails.
 
-Every check runs formtune's own trainer (``_make_trainer`` installs the compiled norms) on the tiny
-model and compares against the class's eager forward on the same weights and the same packed batch.
+The norms' checks run formtune's own trainer (``_make_trainer`` installs the compiled norms) on the
+tiny model and compare against the class's eager forward on the same weights and the same packed
+batch; the cross-entropy's compare the loss's compiled function with its eager one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ pytest.importorskip("peft")
 from test_fused_lora import _loss_and_grads  # noqa: E402
 from test_train_loss import _batch, _trainer  # noqa: E402
 
-from formtune import compiled_norms  # noqa: E402
+from formtune import compiled, loss  # noqa: E402
 
 
 def _norms(model) -> list:  # noqa: ANN001
@@ -34,7 +35,7 @@ def test_compiled_norms_give_the_eager_loss_and_gradients(tiny_model: Path, tmp_
         norm.register_forward_hook(lambda *_: calls.append(1))
     compiled_loss, compiled_grads = _loss_and_grads(trainer, batch)
     assert len(calls) == len(norms)
-    compiled_norms.uninstall(trainer.model)
+    compiled.uninstall_norms(trainer.model)
     assert not any("forward" in vars(n) for n in norms)
     eager_loss, eager_grads = _loss_and_grads(trainer, batch)
     torch.testing.assert_close(compiled_loss, eager_loss, rtol=1e-5, atol=1e-6)
@@ -45,7 +46,7 @@ def test_compiled_norms_give_the_eager_loss_and_gradients(tiny_model: Path, tmp_
 def test_a_failing_compiler_leaves_every_norm_eager_with_one_warning(tiny_model: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     trainer, _ = _trainer(tiny_model, tmp_path / "reference", packing=True)
-    compiled_norms.uninstall(trainer.model)
+    compiled.uninstall_norms(trainer.model)
     batch = _batch(trainer)
     expected, _ = _loss_and_grads(trainer, batch)
 
@@ -55,7 +56,7 @@ def test_a_failing_compiler_leaves_every_norm_eager_with_one_warning(tiny_model:
         return fail
 
     monkeypatch.setattr(torch, "compile", no_compiler)
-    assert compiled_norms.install(trainer.model) == 5
+    assert compiled.install_norms(trainer.model) == 5
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loss, _ = _loss_and_grads(trainer, batch)
@@ -63,3 +64,24 @@ def test_a_failing_compiler_leaves_every_norm_eager_with_one_warning(tiny_model:
     torch.testing.assert_close(loss, expected)
     assert [str(w.message) for w in caught if w.category is RuntimeWarning] == [
         "compiling the RMSNorms failed (RuntimeError); they run eagerly"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_the_compiled_cross_entropy_gives_the_eager_loss_gradient_and_accuracy(dtype: str) -> None:
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(40, 300, generator=generator).to(getattr(torch, dtype))
+    targets = torch.randint(0, 300, (40,), generator=generator)
+    targets[:6] = logits[:6].argmax(-1)  # some right, so the count is not trivially zero
+    targets[-5:] = loss.IGNORE  # filler rows
+    results = []
+    for function in (loss.cross_entropy, loss._cross_entropy):
+        leaf = logits.clone().requires_grad_()
+        loss_sum, n_correct = function(leaf, targets)
+        loss_sum.backward()
+        results.append((loss_sum, n_correct, leaf.grad))
+    (loss_sum, n_correct, grad), (eager_sum, eager_correct, eager_grad) = results
+    assert int(eager_correct) >= 6
+    assert int(n_correct) == int(eager_correct)
+    torch.testing.assert_close(loss_sum, eager_sum, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad, eager_grad)  # the dtype's own tolerance
+    assert not grad[-5:].any()
