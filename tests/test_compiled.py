@@ -85,3 +85,17 @@ def test_the_compiled_cross_entropy_gives_the_eager_loss_gradient_and_accuracy(d
     torch.testing.assert_close(loss_sum, eager_sum, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(grad, eager_grad)  # the dtype's own tolerance
     assert not grad[-5:].any()
+
+
+def test_the_training_loss_goes_through_the_compiled_cross_entropy(tiny_model: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer, _ = _trainer(tiny_model, tmp_path, packing=True)
+    compiled_form, calls = loss.cross_entropy, []
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        calls.append(args)
+        return compiled_form(*args)
+
+    monkeypatch.setattr(loss, "cross_entropy", spy)
+    value, _, n_labelled = loss.completion_loss(trainer.model, _batch(trainer))
+    assert len(calls) == 1 and n_labelled > 0 and value.requires_grad
