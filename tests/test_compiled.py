@@ -63,7 +63,7 @@ def test_a_failing_compiler_leaves_every_norm_eager_with_one_warning(tiny_model:
         _loss_and_grads(trainer, batch)
     torch.testing.assert_close(loss, expected)
     assert [str(w.message) for w in caught if w.category is RuntimeWarning] == [
-        "compiling the RMSNorms failed (RuntimeError); they run eagerly"]
+        "compiling the RMSNorms failed (RuntimeError); running eagerly instead"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])

@@ -50,7 +50,7 @@ class Compiled:
                     return compiled[0](*args, **kwargs)
                 except Exception as exc:  # noqa: BLE001 - any compiler failure: eager computes the same
                     self.eager = True
-                    warnings.warn(f"compiling {self.what} failed ({type(exc).__name__}); they run eagerly",
+                    warnings.warn(f"compiling {self.what} failed ({type(exc).__name__}); running eagerly instead",
                                   RuntimeWarning, stacklevel=2)
             return fn(*args, **kwargs)
 

@@ -79,7 +79,7 @@ def _cross_entropy(logits: Any, targets: Any) -> tuple[Any, Any]:
     return loss_sum, (logits.detach().argmax(-1) == targets).sum()
 
 
-#: :func:`_cross_entropy` compiled: one pass over the logits each way instead of six (about 4x faster).
+#: :func:`_cross_entropy` compiled: one pass over the logits each way instead of several (about 4x faster).
 cross_entropy = Compiled("the loss's cross-entropy")(_cross_entropy)
 
 
