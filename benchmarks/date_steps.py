@@ -18,7 +18,10 @@ is one step, then ``late: yes|no``:
 - ``compare``      : the prompt gives today and the window's end, the answer is the decision alone;
 - ``compare-steps``: as ``compare``, the answer first copies the two months side by side
   (``months: 10 11``) and, where they are equal, the two days (``days: 12 21``);
-- ``window-steps`` : the prompt gives the two dates, the answer is the window then ``compare-steps``.
+- ``window-steps`` : the prompt gives the two dates, the answer is the window then ``compare-steps``;
+- ``count-steps``  : the count worked out from the month's length in small sums, written out:
+  ``left: 31 - 18 = 13`` (the days left in the delivery's month), ``days: 13 + 21 = 34`` (plus the
+  days of any month between, plus today's day); ``days: 21 - 18 = 3`` within one month.
 
 Per FORM it prints the share of exact steps and of right ``late`` decisions (always "no" scores
 0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)" and "(m)". The rules plugin's
@@ -47,8 +50,28 @@ def prompt(form: str, today: dt.date, delivered: dt.date) -> str:
     return f"today: {today}\ndelivered: {delivered}\n"
 
 
+def count_steps(today: dt.date, delivered: dt.date) -> str:
+    """``count-steps``'s working: the days between two dates as sums of numbers up to 31."""
+    if (today.year, today.month) == (delivered.year, delivered.month):
+        return f"days: {today.day} - {delivered.day} = {today.day - delivered.day}"
+    month_end = delivered.replace(day=28) + dt.timedelta(days=4)
+    month_end -= dt.timedelta(days=month_end.day)  # the last day of the delivery's month
+    left = month_end.day - delivered.day
+    between = []
+    first = month_end + dt.timedelta(days=1)
+    while (first.year, first.month) != (today.year, today.month):
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        between.append((following - first).days)
+        first = following
+    terms = [left, *between, today.day]
+    return (f"left: {month_end.day} - {delivered.day} = {left}\n"
+            f"days: {' + '.join(map(str, terms))} = {sum(terms)}")
+
+
 def target(form: str, today: dt.date, delivered: dt.date, days: int) -> str:
     late = "yes" if days > 30 else "no"
+    if form == "count-steps":
+        return f"{count_steps(today, delivered)}\nlate: {late}"
     window = delivered + dt.timedelta(days=30)
     if form == "compare":
         return f"late: {late}"
@@ -120,7 +143,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("forms", nargs="+", choices=["count", "window", "window-today", "given", "compare",
-                                                     "compare-steps", "window-steps"])
+                                                     "compare-steps", "window-steps", "count-steps"])
     parser.add_argument("--pairs", type=int, default=400, help="training pairs (default 400: the example's "
                         "date-only rows)")
     parser.add_argument("--epochs", type=int, default=6)
