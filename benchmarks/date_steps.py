@@ -24,12 +24,13 @@ is one step, then ``late: yes|no``:
   days of any month between, plus today's day); ``days: 21 - 18 = 3`` within one month.
 
 Per FORM it prints the share of exact steps and of right ``late`` decisions (always "no" scores
-0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)" and "(m)". The rules plugin's
+0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)", "(m)" and "(s)". The rules plugin's
 ``facts.side_by_side`` writes ``compare-steps``'s parts into an answer (one line, with years where
 they differ); the forms here stay as they were measured.
 """
 
 import argparse
+import calendar
 import datetime as dt
 import random
 import time
@@ -54,17 +55,16 @@ def count_steps(today: dt.date, delivered: dt.date) -> str:
     """``count-steps``'s working: the days between two dates as sums of numbers up to 31."""
     if (today.year, today.month) == (delivered.year, delivered.month):
         return f"days: {today.day} - {delivered.day} = {today.day - delivered.day}"
-    month_end = delivered.replace(day=28) + dt.timedelta(days=4)
-    month_end -= dt.timedelta(days=month_end.day)  # the last day of the delivery's month
-    left = month_end.day - delivered.day
-    between = []
-    first = month_end + dt.timedelta(days=1)
-    while (first.year, first.month) != (today.year, today.month):
-        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        between.append((following - first).days)
-        first = following
-    terms = [left, *between, today.day]
-    return (f"left: {month_end.day} - {delivered.day} = {left}\n"
+    length = calendar.monthrange(delivered.year, delivered.month)[1]
+    terms = [length - delivered.day]
+    year, month = delivered.year, delivered.month
+    while True:  # the whole months between, then today's day
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if (year, month) == (today.year, today.month):
+            break
+        terms.append(calendar.monthrange(year, month)[1])
+    terms.append(today.day)
+    return (f"left: {length} - {delivered.day} = {terms[0]}\n"
             f"days: {' + '.join(map(str, terms))} = {sum(terms)}")
 
 
