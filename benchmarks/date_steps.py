@@ -26,14 +26,16 @@ is one step, then ``late: yes|no``:
 Per FORM it prints the share of exact steps and of right ``late`` decisions (always "no" scores
 0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)", "(m)" and "(s)". The rules plugin's
 ``facts.side_by_side`` writes ``compare-steps``'s parts into an answer (one line, with years where
-they differ); the forms here stay as they were measured.
+they differ), and ``facts.day_sums`` ``count-steps``'s working (one line; ``rules.state_working``);
+the forms here stay as they were measured.
 """
 
 import argparse
-import calendar
 import datetime as dt
 import random
 import time
+
+from formtune_rules.facts import day_sums
 
 
 def pair(rng: random.Random) -> tuple[dt.date, dt.date, int]:
@@ -52,20 +54,8 @@ def prompt(form: str, today: dt.date, delivered: dt.date) -> str:
 
 
 def count_steps(today: dt.date, delivered: dt.date) -> str:
-    """``count-steps``'s working: the days between two dates as sums of numbers up to 31."""
-    if (today.year, today.month) == (delivered.year, delivered.month):
-        return f"days: {today.day} - {delivered.day} = {today.day - delivered.day}"
-    length = calendar.monthrange(delivered.year, delivered.month)[1]
-    terms = [length - delivered.day]
-    year, month = delivered.year, delivered.month
-    while True:  # the whole months between, then today's day
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        if (year, month) == (today.year, today.month):
-            break
-        terms.append(calendar.monthrange(year, month)[1])
-    terms.append(today.day)
-    return (f"left: {length} - {delivered.day} = {terms[0]}\n"
-            f"days: {' + '.join(map(str, terms))} = {sum(terms)}")
+    """``count-steps``'s working: the rules plugin's ``day_sums``, a step a line as it was measured."""
+    return day_sums(delivered, today).replace("left ", "left: ").replace("days ", "days: ").replace(", ", "\n")
 
 
 def target(form: str, today: dt.date, delivered: dt.date, days: int) -> str:

@@ -13,7 +13,7 @@ from formtune.dataset import build_dataset, read_rows
 from formtune.errors import TaskError
 from formtune.evaluate import _score, load_examples, task_metrics
 from formtune.task import load_task
-from formtune_rules.facts import facts_from_json, side_by_side
+from formtune_rules.facts import day_sums, facts_from_json, side_by_side
 from formtune_rules.judge import judge
 from formtune_rules.ruleset import rule_set
 from rules_fixtures import RULES, SCHEMA, TASK, write_task
@@ -152,6 +152,8 @@ def test_a_stated_reference_date_is_read_before_the_date_counted_from_it(tmp_pat
 WINDOWED = {**STATED, "properties": {"today": {"type": "string"}, "ordered": {"type": "string"},
                                      **STATED["properties"], "ordered_plus_10": {"type": "string"},
                                      "ordered_plus_10_vs_today": {"type": "string"}}}
+WORKED = {**STATED, "properties": {"today": {"type": "string"}, "ordered": {"type": "string"},
+                                   "ordered_to_today": {"type": "string"}, **STATED["properties"]}}
 # 'plain' gives the order date only and says so; 'other' (held out) gives the day count.
 TOLD = TASK.replace("placed {{ (facts.today - facts.ordered).days }} days ago",
                     "placed {{ facts.ordered }}{{ told('ordered', 'date') }}")
@@ -164,10 +166,11 @@ def test_side_by_side_copies_the_parts_down_to_the_first_that_differs():
     assert side_by_side(dt.date(2024, 12, 30), dt.date(2025, 1, 6)) == "years 2024 2025"
 
 
-def windowed_task(folder, task=TOLD):
-    path = write_task(folder, RULES + "  state: facts\n  state_dates: true\n  state_windows: true\n", task)
+def windowed_task(folder, task=TOLD, option="state_windows"):
+    path = write_task(folder, RULES + f"  state: facts\n  state_dates: true\n  {option}: true\n", task)
+    stated = WINDOWED if option == "state_windows" else WORKED
     schema = {**SCHEMA, "required": ["facts", *SCHEMA["required"]],
-              "properties": {"facts": WINDOWED, **SCHEMA["properties"]}}
+              "properties": {"facts": stated, **SCHEMA["properties"]}}
     (folder / "schema.json").write_text(json.dumps(schema))
     return load_task(path)
 
@@ -229,6 +232,71 @@ def test_either_form_is_judged_and_the_window_form_decides_from_its_own_date(tmp
     metrics = task_metrics(task)
     assert "rules:windows_follow_own_dates" in metrics and "rules:fact_read/ordered_plus_10" in metrics
     assert "rules:fact_read/ordered_days_before_today" in metrics
+
+
+def test_day_sums_works_out_the_days_between_two_dates_in_small_sums():
+    assert day_sums(dt.date(2025, 5, 18), dt.date(2025, 5, 21)) == "days 21 - 18 = 3"
+    assert day_sums(dt.date(2025, 5, 18), dt.date(2025, 6, 21)) == "left 31 - 18 = 13, days 13 + 21 = 34"
+    assert day_sums(dt.date(2024, 12, 31), dt.date(2025, 3, 1)) == "left 31 - 31 = 0, days 0 + 31 + 28 + 1 = 60"
+    assert day_sums(dt.date(2024, 2, 10), dt.date(2024, 3, 1)) == "left 29 - 10 = 19, days 19 + 1 = 20"  # leap year
+    start = dt.date(2023, 11, 3)
+    for offset in range(0, 800, 7):  # the sum is always the true count
+        end = start + dt.timedelta(days=offset)
+        assert int(day_sums(start, end).rsplit("= ", 1)[1]) == offset
+    with pytest.raises(ValueError, match="counts forward"):
+        day_sums(dt.date(2025, 5, 2), dt.date(2025, 5, 1))
+
+
+def test_state_working_works_the_count_out_where_the_text_gave_a_date_only(tmp_path):
+    task = windowed_task(tmp_path, option="state_working")
+    build_dataset(task, tmp_path / "data", progress=False)
+    for split, worked in (("train", True), ("eval", False)):
+        for row in read_rows(tmp_path / "data" / f"{split}.jsonl"):
+            facts = row["provenance"]["facts"]
+            ordered, today = dt.date.fromisoformat(facts["ordered"]), dt.date.fromisoformat(facts["today"])
+            working = {"ordered_to_today": day_sums(ordered, today)} if worked else {}
+            assert row["output"]["facts"] == {"amount": facts["amount"], "vip": facts["vip"], "today": facts["today"],
+                                              "ordered": facts["ordered"], **working,
+                                              "ordered_days_before_today": (today - ordered).days}
+
+
+def test_either_form_is_judged_and_the_working_must_be_that_of_the_stated_dates(tmp_path):
+    task = windowed_task(tmp_path, option="state_working")
+    ruleset = rule_set(task)
+    truth = facts_from_json(ruleset.facts, FACTS)  # ordered 2 days before today: not stale
+    facts = {"amount": 80.0, "vip": False, "today": "2025-06-01", "ordered": "2025-05-30"}
+
+    def judged(stated):
+        value = {"facts": stated, "route": "manager", "priority": "normal", "reply": "Thanks."}
+        return judge(ruleset, value, json.dumps(value), truth)
+
+    worked = judged({**facts, "ordered_to_today": "left 31 - 30 = 1, days 1 + 1 = 2", "ordered_days_before_today": 2})
+    assert (worked.read_right, worked.follows_own_facts, worked.working_follows_dates, worked.counts_follow_dates) == (
+        True, True, True, True)
+    count = judged({**facts, "ordered_days_before_today": 2})
+    assert (count.read_right, count.working_follows_dates) == (True, None)
+    # A slip in the sums: misread and not the working of its dates, though the count is right.
+    slip = judged({**facts, "ordered_to_today": "left 31 - 30 = 2, days 2 + 1 = 3", "ordered_days_before_today": 2})
+    assert (slip.read_right, slip.read["ordered_to_today"], slip.working_follows_dates, slip.follows_own_facts) == (
+        False, False, False, True)
+    # The working of a later date than the one stated (or of one after today): not following its dates.
+    for ordered in ("2025-05-29", "2025-06-02"):
+        off = judged({**facts, "ordered": ordered, "ordered_to_today": "left 31 - 30 = 1, days 1 + 1 = 2",
+                      "ordered_days_before_today": 2})
+        assert (off.read_right, off.working_follows_dates) == (False, False)
+    metrics = task_metrics(task)
+    assert "rules:working_follows_own_dates" in metrics and "rules:fact_read/ordered_to_today" in metrics
+
+
+@pytest.mark.parametrize("options, message", [
+    ("  state: facts\n  state_working: true\n", r"'state_working' .* needs 'state_dates: true'"),
+    ("  state: facts\n  state_dates: true\n  state_working: true\n  state_windows: true\n", r"two ways .* keep one"),
+    ("  state: facts\n  state_dates: true\n  state_working: true\n", r"cannot come after it; set max: 0"),
+])
+def test_state_working_needs_dates_alone_and_dates_before_their_reference(tmp_path, options, message):
+    rules = RULES.replace("min: -20, max: 0}", "min: -20, max: 3}") if "max: 0" in message else RULES
+    with pytest.raises(TaskError, match=r"task.yaml:\d+.*" + message):
+        rule_set(load_task(write_task(tmp_path, rules + options)))
 
 
 @pytest.mark.parametrize("options, message", [

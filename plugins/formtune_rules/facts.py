@@ -8,10 +8,11 @@ be 31 days apart.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,7 +162,7 @@ def stated_name(fact: Fact) -> str:
 
 
 def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False,
-                 windows: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
+                 windows: Mapping[str, Sequence[int]] | None = None, worked: Collection[str] = ()) -> dict[str, Any]:
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
     their reference, other facts as in JSON. References of relative dates are left out (only the
     difference matters to the rules) unless ``dates`` (``rules.state_dates``): then the reference
@@ -169,18 +170,43 @@ def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bo
     ``windows`` (``rules.state_windows``) names relative dates the input gave as dates only, each
     with the day counts the rules compare it with: for those the answer states, in place of the
     day count, the date plus each count (``delivered_plus_30``) and that window's end beside its
-    reference (:func:`side_by_side`)."""
+    reference (:func:`side_by_side`). ``worked`` (``rules.state_working``) names relative dates the
+    input gave as dates only whose count the answer works out (:func:`day_sums`) just before it."""
     stated = {}
-    for key, fact, how, days in _stated(facts, dates, windows or {}):
+    for key, fact, how, days in _stated(facts, dates, windows or {}, worked):
         if how == "days":
             stated[key] = (values[fact.spec.relative_to] - values[fact.name]).days
         elif how == "value":
             stated[key] = fact.to_json(values[fact.name])
         elif how == "window":
             stated[key] = (values[fact.name] + dt.timedelta(days=days)).isoformat()
+        elif how == "working":
+            stated[key] = day_sums(values[fact.name], values[fact.spec.relative_to])
         else:
             stated[key] = side_by_side(values[fact.name] + dt.timedelta(days=days), values[fact.spec.relative_to])
     return stated
+
+
+def day_sums(start: dt.date, end: dt.date) -> str:
+    """The days from ``start`` to ``end`` worked out in sums of numbers up to 31: the days left in
+    ``start``'s month, then those of any month between and ``end``'s day (``"left 31 - 18 = 13, days
+    13 + 21 = 34"``); ``"days 21 - 18 = 3"`` within one month. A small model that writes the count of
+    two dates at once gets it exact 15 % of the time; in these steps 90 % (``benchmarks/date_steps.py``,
+    ``benchmarks/RESULTS.md`` "(s)")."""
+    if end < start:
+        raise ValueError(f"day_sums counts forward: {end} is before {start}")
+    if (start.year, start.month) == (end.year, end.month):
+        return f"days {end.day} - {start.day} = {end.day - start.day}"
+    length = calendar.monthrange(start.year, start.month)[1]
+    terms = [length - start.day]
+    year, month = start.year, start.month
+    while True:  # the whole months between, then end's day
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if (year, month) == (end.year, end.month):
+            break
+        terms.append(calendar.monthrange(year, month)[1])
+    terms.append(end.day)
+    return f"left {length} - {start.day} = {terms[0]}, days {' + '.join(map(str, terms))} = {sum(terms)}"
 
 
 def side_by_side(end: dt.date, reference: dt.date) -> str:
@@ -195,11 +221,11 @@ def side_by_side(end: dt.date, reference: dt.date) -> str:
 
 
 def stated_keys(facts: Mapping[str, Fact], dates: bool = False,
-                windows: Mapping[str, Sequence[int]] | None = None) -> list[str]:
-    """The keys of :func:`stated_facts` in order; with ``windows``, those of either form."""
-    keys = [key for key, *_ in _stated(facts, dates, {})]
-    if windows:
-        keys += [key for key, *_ in _stated(facts, dates, windows) if key not in keys]
+                windows: Mapping[str, Sequence[int]] | None = None, worked: Collection[str] = ()) -> list[str]:
+    """The keys of :func:`stated_facts` in order; with ``windows`` or ``worked``, those of either form."""
+    keys = [key for key, *_ in _stated(facts, dates, {}, ())]
+    if windows or worked:
+        keys += [key for key, *_ in _stated(facts, dates, windows or {}, worked) if key not in keys]
     return keys
 
 
@@ -213,11 +239,17 @@ def comparison_key(fact: Fact, days: int) -> str:
     return f"{window_key(fact.name, days)}_vs_{fact.spec.relative_to}"
 
 
-def _stated(facts: Mapping[str, Fact], dates: bool,
-            windows: Mapping[str, Sequence[int]]) -> list[tuple[str, Fact, str, int]]:
+def working_key(fact: Fact) -> str:
+    """The key under which an answer works out a relative date's day count (``rules.state_working``):
+    ``delivered_to_today``."""
+    return f"{fact.name}_to_{fact.spec.relative_to}"
+
+
+def _stated(facts: Mapping[str, Fact], dates: bool, windows: Mapping[str, Sequence[int]],
+            worked: Collection[str]) -> list[tuple[str, Fact, str, int]]:
     """``(key, fact, how, days)`` for each stated fact, in order: how is ``"value"``, ``"days"``
-    (before its reference), ``"window"`` (the date plus ``days``) or ``"beside"`` (that window's
-    end beside the reference)."""
+    (before its reference), ``"window"`` (the date plus ``days``), ``"beside"`` (that window's
+    end beside the reference) or ``"working"`` (the day count worked out, before the count)."""
     references = {f.spec.relative_to for f in facts.values() if f.relative}
     stated: list[tuple[str, Fact, str, int]] = []
     for name, fact in facts.items():
@@ -230,6 +262,8 @@ def _stated(facts: Mapping[str, Fact], dates: bool,
                 stated += [(window_key(name, days), fact, "window", days),
                            (comparison_key(fact, days), fact, "beside", days)]
         else:
+            if name in worked:
+                stated.append((working_key(fact), fact, "working", 0))
             stated.append((stated_name(fact), fact, "days" if fact.relative else "value", 0))
     return stated
 
@@ -241,6 +275,13 @@ def windows_stated(facts: Mapping[str, Fact], windows: Mapping[str, Sequence[int
         return {}
     return {name: days for name, days in windows.items() if stated_name(facts[name]) not in stated
             and any(window_key(name, d) in stated for d in days)}
+
+
+def worked_stated(facts: Mapping[str, Fact], worked: Collection[str], stated: Any) -> list[str]:
+    """The relative dates whose day count an answer works out (a working key, ``rules.state_working``)."""
+    if not isinstance(stated, dict):
+        return []
+    return [name for name in worked if working_key(facts[name]) in stated]
 
 
 def counts_follow_dates(facts: Mapping[str, Fact], stated: Any,
@@ -285,6 +326,24 @@ def windows_follow_dates(facts: Mapping[str, Fact], stated: Any, windows: Mappin
                 if stated[comparison_key(fact, d)] != side_by_side(end, reference):
                     return False
     except (KeyError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def working_follows_dates(facts: Mapping[str, Fact], stated: Any, worked: Collection[str]) -> bool | None:
+    """Whether each day count an answer works out (``rules.state_working``) is worked out from the
+    dates it states (:func:`day_sums` of them); ``None`` when it works out none."""
+    names = worked_stated(facts, worked, stated)
+    if not names:
+        return None
+    try:
+        for name in names:
+            fact = facts[name]
+            start = fact.coerce(stated[name])
+            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+            if stated[working_key(fact)] != day_sums(start, reference):
+                return False
+    except (KeyError, ValueError):
         return False
     return True
 

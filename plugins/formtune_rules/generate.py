@@ -57,7 +57,8 @@ class Told:
     """``told(fact, form)`` for input templates: how the text gives a fact. ``told("delivered",
     "date")`` says the text gives that relative date as a date only (no day count), so that with
     ``rules.state_windows`` the answer states its windows (the date plus the rule's days, then set
-    beside the reference part by part) instead of a count. Returns ``""``
+    beside the reference part by part) instead of a count, and with ``rules.state_working`` works
+    the count out in small sums before stating it. Returns ``""``
     to be written anywhere in a template; templates that never call it get the usual answer."""
 
     FORMS = ("date",)
@@ -146,8 +147,9 @@ class RulesGenerator:
         told = Told()
         text = render(task.templates[input_template], rng, facts=facts, answer=output, told=told)
         windows = {name: days for name, days in ruleset.windows.items() if told.forms.get(name) == "date"}
-        if windows:  # told no random draw, so the stream (and every other row) is as without windows
-            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows)
+        worked = [name for name in ruleset.worked if told.forms.get(name) == "date"]
+        if windows or worked:  # told draws nothing, so the stream (and every other row) is as without them
+            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows, worked)
         return Draft(output=output, input=text, meta={
             "template": input_template, "facts": facts_to_json(ruleset.facts, facts), "branch": decision.branch,
             "fired": decision.fired, "boundary": point.boundary,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from formtune.violations import Violation
 from formtune_rules.facts import (counts_follow_dates, facts_from_json, facts_from_stated, stated_facts,
-                                  windows_follow_dates, windows_stated)
+                                  windows_follow_dates, windows_stated, worked_stated, working_follows_dates)
 from formtune_rules.ruleset import Decision, RuleSet
 from formtune_rules.style import pointer_get, style_problems
 
@@ -46,6 +46,7 @@ class Verdict:
     follows_own_facts: bool | None = None  # its decided fields follow from the facts it states
     counts_follow_dates: bool | None = None  # (state_dates) its day counts are the days between its dates
     windows_follow_dates: bool | None = None  # (state_windows) its windows follow from its dates
+    working_follows_dates: bool | None = None  # (state_working) its worked-out counts are those of its dates
 
     @property
     def adherent(self) -> bool | None:
@@ -76,10 +77,11 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
     if decision is not None and ruleset.spec.state is not None:
         stated = answer.get(ruleset.spec.state) if value is not None else None
-        # Either form is a right reading where windows may be stated: the truth in the answer's form.
+        # Either form is a right reading where windows or workings may be stated: the truth in the answer's form.
         windows = ruleset.windows
         truth = stated_facts(ruleset.facts, facts or {}, ruleset.spec.state_dates,
-                             windows_stated(ruleset.facts, windows, stated))
+                             windows_stated(ruleset.facts, windows, stated),
+                             worked_stated(ruleset.facts, ruleset.worked, stated))
         verdict.read_right = stated == truth
         verdict.read = {k: isinstance(stated, dict) and stated.get(k, _MISSING) == v for k, v in truth.items()}
         own = facts_from_stated(ruleset.facts, stated, facts or {}, windows)
@@ -89,6 +91,8 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
             verdict.counts_follow_dates = counts_follow_dates(ruleset.facts, stated, windows)
         if windows:
             verdict.windows_follow_dates = windows_follow_dates(ruleset.facts, stated, windows)
+        if ruleset.worked:
+            verdict.working_follows_dates = working_follows_dates(ruleset.facts, stated, ruleset.worked)
     env = {**(facts or {}), **{k: v for k, v in answer.items() if k in ruleset.spec.default}}
     for rule in ruleset.style:
         if rule.condition is not None:

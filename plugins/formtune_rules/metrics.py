@@ -1,7 +1,8 @@
 """Rule metrics of one task (``register_task_metrics``): adherence overall, per rule, per branch,
 on held-out branches and on conflicts, style per rule, and with ``rules.state`` how often the
 stated facts are read right, all of them and each apart (with ``rules.state_dates``, also whether
-the stated day counts follow from the stated dates; with ``rules.state_windows``, the window dates).
+the stated day counts follow from the stated dates; with ``rules.state_windows``, the window dates;
+with ``rules.state_working``, the worked-out counts).
 
 Adherence asks whether every field the rules decide is right; an output that does not parse
 strictly fails every rule that applies, and a valid document with a wrong decision is wrong.
@@ -77,7 +78,10 @@ def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
             yield Metric("windows_follow_own_dates", lambda a: _score(verdict(a).windows_follow_dates),
                          "share of answers stating a window whose window dates are the dates they state "
                          "plus the window's days, set beside the reference they state")
-        for key in stated_keys(ruleset.facts, ruleset.spec.state_dates, ruleset.windows):
+        if ruleset.worked:
+            yield Metric("working_follows_own_dates", lambda a: _score(verdict(a).working_follows_dates),
+                         "share of answers working out a day count whose sums are those of the dates they state")
+        for key in stated_keys(ruleset.facts, ruleset.spec.state_dates, ruleset.windows, ruleset.worked):
             yield Metric(f"fact_read/{key}", lambda a, k=key: _score(verdict(a).read.get(k)),
                          f"share of answers that state {key} as the input has it", group=PER_FACT)
     for rule_id in [*(r.id for r in ruleset.rules), "default"]:

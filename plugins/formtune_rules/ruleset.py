@@ -105,6 +105,11 @@ class RuleSet:
                     found.setdefault(name, set()).update(int(c) for c in days if c == int(c))
         return {name: sorted(days) for name, days in found.items() if days}
 
+    @property
+    def worked(self) -> list[str]:
+        """The relative dates whose day count an answer may work out (``rules.state_working``)."""
+        return [name for name, fact in self.facts.items() if fact.relative] if self.spec.state_working else []
+
     def decide(self, facts: Mapping[str, Any]) -> Decision:
         fired = [r for r in self.rules if r.condition.evaluate(facts)]
         answer, deciders = dict(self.spec.default), dict.fromkeys(self.spec.default, "default")
@@ -218,6 +223,18 @@ class _Loader:
         if spec.state_windows and not spec.state_dates:
             raise self.fail(("state_windows",), "'state_windows' states a relative date plus some days in place of "
                             "its day count; it needs 'state_dates: true', which states the date itself")
+        if spec.state_working and not spec.state_dates:
+            raise self.fail(("state_working",), "'state_working' works out a relative date's day count from the date; "
+                            "it needs 'state_dates: true', which states the date itself")
+        if spec.state_working and spec.state_windows:
+            raise self.fail(("state_working",), "'state_working' and 'state_windows' are two ways to state "
+                            "a date given alone; keep one")
+        if spec.state_working:
+            after = [n for n, f in facts.items() if f.relative and f.spec.max is not None and f.spec.max > 0]
+            if after:
+                raise self.fail(("facts", after[0], "max"), f"'state_working' counts the days from {after[0]!r} "
+                                "forward to its reference, so it cannot come after it; set max: 0 or drop "
+                                "'state_working'")
         counted = {n for r in rules for n in r.condition.constants if n in facts and facts[n].relative}
         if spec.state_windows and not counted:
             raise self.fail(("state_windows",), "'state_windows': no rule compares a relative date's days with a "

@@ -148,6 +148,12 @@ class RuleSetSpec(BaseModel):
                                 "the count with ('delivered_plus_30'), then that date's parts beside the reference's "
                                 "('delivered_plus_30_vs_today': 'months 10 11'), so that a small model compares "
                                 "two dates part by part instead of subtracting them.")
+    state_working: bool = Field(False, description="With 'state_dates': where the input gives a relative date "
+                                "as a date only (its template calls told('delivered', 'date')), the answer works the "
+                                "day count out before stating it, in sums of numbers up to 31 ('delivered_to_today': "
+                                "'left 31 - 18 = 13, days 13 + 21 = 34'), so that a small model counts the days "
+                                "between two dates in steps it can do. Relative dates must lie before their "
+                                "reference (max: 0).")
     holdout_branches: list[str] = Field(default_factory=list, description="Branches kept out of training "
                                         "entirely (evaluation only): does the model learn the rule or the examples?")
     boundary_share: float = Field(0.4, ge=0, le=1, description="Share of generated examples drawn from boundary "
