@@ -285,6 +285,13 @@ def worked_stated(facts: Mapping[str, Fact], worked: Collection[str], stated: An
     return [name for name in worked if working_key(facts[name]) in stated]
 
 
+def _stated_dates(facts: Mapping[str, Fact], fact: Fact, stated: Mapping[str, Any]) -> tuple[dt.date, dt.date]:
+    """A relative date and its reference as an answer states them; KeyError or ValueError when it
+    does not state them as dates."""
+    reference = facts[fact.spec.relative_to]
+    return fact.coerce(stated[fact.name]), reference.coerce(stated[reference.name])
+
+
 def counts_follow_dates(facts: Mapping[str, Fact], stated: Any,
                         windows: Mapping[str, Sequence[int]] | None = None) -> bool | None:
     """Whether each day count an answer states (``rules.state_dates``) is the number of days between
@@ -300,8 +307,8 @@ def counts_follow_dates(facts: Mapping[str, Fact], stated: Any,
     try:
         for name, fact in counted:
             count = stated[stated_name(fact)]
-            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
-            if isinstance(count, bool) or count != (reference - fact.coerce(stated[name])).days:
+            start, reference = _stated_dates(facts, fact, stated)
+            if isinstance(count, bool) or count != (reference - start).days:
                 return False
     except (KeyError, ValueError):
         return False
@@ -318,8 +325,7 @@ def windows_follow_dates(facts: Mapping[str, Fact], stated: Any, windows: Mappin
     try:
         for name, days in by_window.items():
             fact = facts[name]
-            start = fact.coerce(stated[name])
-            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+            start, reference = _stated_dates(facts, fact, stated)
             for d in days:
                 end = fact.coerce(stated[window_key(name, d)])
                 if end != start + dt.timedelta(days=d):
@@ -340,8 +346,7 @@ def working_follows_dates(facts: Mapping[str, Fact], stated: Any, worked: Collec
     try:
         for name in names:
             fact = facts[name]
-            start = fact.coerce(stated[name])
-            reference = facts[fact.spec.relative_to].coerce(stated[fact.spec.relative_to])
+            start, reference = _stated_dates(facts, fact, stated)
             if stated[working_key(fact)] != day_sums(start, reference):
                 return False
     except (KeyError, ValueError):

@@ -220,12 +220,12 @@ class _Loader:
         if spec.state_dates and spec.state is None:
             raise self.fail(("state_dates",), "'state_dates' says how the facts are stated; it needs 'state', "
                             "the answer field that states them")
-        if spec.state_windows and not spec.state_dates:
-            raise self.fail(("state_windows",), "'state_windows' states a relative date plus some days in place of "
-                            "its day count; it needs 'state_dates: true', which states the date itself")
-        if spec.state_working and not spec.state_dates:
-            raise self.fail(("state_working",), "'state_working' works out a relative date's day count from the date; "
-                            "it needs 'state_dates: true', which states the date itself")
+        needs_dates = {"state_windows": "states a relative date plus some days in place of its day count",
+                       "state_working": "works out a relative date's day count from the date"}
+        for option, does in needs_dates.items():
+            if getattr(spec, option) and not spec.state_dates:
+                raise self.fail((option,), f"'{option}' {does}; it needs 'state_dates: true', which states the "
+                                "date itself")
         if spec.state_working and spec.state_windows:
             raise self.fail(("state_working",), "'state_working' and 'state_windows' are two ways to state "
                             "a date given alone; keep one")
