@@ -96,7 +96,8 @@ class Plan:
             raise TaskError(f"{task.source or task.name}: templates: the rules generator writes inputs with the "
                             "task's templates; add at least one")
         properties = task.schema.get("properties", {}) if isinstance(task.schema, dict) else {}
-        fields = [*([ruleset.spec.state] if ruleset.spec.state else []), *ruleset.decided_fields, *ruleset.fields]
+        stated_fields = [f for f in (ruleset.spec.state, ruleset.spec.state_rules) if f is not None]
+        fields = [*stated_fields, *ruleset.decided_fields, *ruleset.fields]
         order = [p for p in properties if p in fields] + [f for f in fields if f not in properties]
         return cls(ruleset, ruleset.explored, {"eval": list(ruleset.branches),
                                                  "train": [b for b in ruleset.branches if b not in held]},
@@ -140,6 +141,8 @@ class RulesGenerator:
         answer = dict(decision.answer)
         if ruleset.spec.state is not None:
             answer[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates)
+        if ruleset.spec.state_rules is not None:
+            answer[ruleset.spec.state_rules] = ruleset.holds(decision)
         for name, template in ruleset.fields.items():
             answer[name] = render(template, rng, facts=facts, answer=dict(answer))
         output = {name: answer[name] for name in plan.order}

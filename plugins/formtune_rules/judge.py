@@ -47,6 +47,9 @@ class Verdict:
     counts_follow_dates: bool | None = None  # (state_dates) its day counts are the days between its dates
     windows_follow_dates: bool | None = None  # (state_windows) its windows follow from its dates
     working_follows_dates: bool | None = None  # (state_working) its worked-out counts are those of its dates
+    holds_right: bool | None = None  # (state_rules) the rules it says hold are those that hold for the input
+    holds_follow_facts: bool | None = None  # (state_rules and state) ... that hold for the facts it states
+    follows_own_holds: bool | None = None  # (state_rules) its decided fields follow by priority from its checks
 
     @property
     def adherent(self) -> bool | None:
@@ -75,6 +78,7 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
             verdict.wrong[name] = None if got is _MISSING else got
             if value is not None:
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
+    own = None  # the facts the answer states (rules.state), typed
     if decision is not None and ruleset.spec.state is not None:
         stated = answer.get(ruleset.spec.state) if value is not None else None
         # Either form is a right reading where windows or workings may be stated: the truth in the answer's form.
@@ -93,6 +97,8 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
             verdict.windows_follow_dates = windows_follow_dates(ruleset.facts, stated, windows)
         if ruleset.worked:
             verdict.working_follows_dates = working_follows_dates(ruleset.facts, stated, ruleset.worked)
+    if decision is not None and ruleset.spec.state_rules is not None:
+        _judge_holds(ruleset, verdict, answer.get(ruleset.spec.state_rules) if value is not None else None, answer, own)
     env = {**(facts or {}), **{k: v for k, v in answer.items() if k in ruleset.spec.default}}
     for rule in ruleset.style:
         if rule.condition is not None:
@@ -116,6 +122,23 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
             verdict.violations.append(Violation(rule.spec.field, f"style rule {rule.spec.id!r}: {'; '.join(problems)}",
                                                 f"style:{rule.spec.id}"))
     return verdict
+
+
+def _judge_holds(ruleset: RuleSet, verdict: Verdict, holds: Any, answer: dict[str, Any],
+                 own: dict[str, Any] | None) -> None:
+    """``rules.state_rules``: are the rules an answer says hold the true ones, those of the facts it
+    states, and do its decided fields follow from them?"""
+    assert verdict.decision is not None
+    checks = isinstance(holds, dict) and list(holds) == [r.id for r in ruleset.rules] and all(
+        isinstance(v, bool) for v in holds.values())
+    verdict.holds_right = checks and holds == ruleset.holds(verdict.decision)
+    if ruleset.spec.state is not None:
+        verdict.holds_follow_facts = checks and own is not None and holds == ruleset.holds(ruleset.decide(own))
+    if not checks:
+        verdict.follows_own_holds = False
+        return
+    decided = ruleset.resolve([r for r in ruleset.rules if holds[r.id]]).answer
+    verdict.follows_own_holds = all(answer.get(k) == v for k, v in decided.items())
 
 
 def _rule_violation(ruleset: RuleSet, decision: Decision, facts: dict[str, Any], name: str, got: Any) -> Violation:

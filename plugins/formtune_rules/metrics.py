@@ -2,7 +2,9 @@
 on held-out branches and on conflicts, style per rule, and with ``rules.state`` how often the
 stated facts are read right, all of them and each apart (with ``rules.state_dates``, also whether
 the stated day counts follow from the stated dates; with ``rules.state_windows``, the window dates;
-with ``rules.state_working``, the worked-out counts).
+with ``rules.state_working``, the worked-out counts); with ``rules.state_rules``, whether the
+rules the answer says hold are the true ones, those of its stated facts, and whether its decision
+follows from them.
 
 Adherence asks whether every field the rules decide is right; an output that does not parse
 strictly fails every rule that applies, and a valid document with a wrong decision is wrong.
@@ -84,6 +86,14 @@ def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
         for key in stated_keys(ruleset.facts, ruleset.spec.state_dates, ruleset.windows, ruleset.worked):
             yield Metric(f"fact_read/{key}", lambda a, k=key: _score(verdict(a).read.get(k)),
                          f"share of answers that state {key} as the input has it", group=PER_FACT)
+    if (checks := ruleset.spec.state_rules) is not None:
+        yield Metric("holds_right", lambda a: _score(verdict(a).holds_right),
+                     f"share of answers whose rule checks ({checks}) say which rules hold for the input's facts")
+        if ruleset.spec.state is not None:
+            yield Metric("holds_follow_own_facts", lambda a: _score(verdict(a).holds_follow_facts),
+                         "share of answers whose rule checks are those of the facts they state")
+        yield Metric("follows_own_holds", lambda a: _score(verdict(a).follows_own_holds),
+                     "share of answers whose decision follows by priority from the rules they say hold")
     for rule_id in [*(r.id for r in ruleset.rules), "default"]:
         yield Metric(f"rule/{rule_id}", lambda a, r=rule_id: _score(verdict(a).rule_right(r)),
                      f"share of answers right on the fields rule {rule_id!r} decides", group=PER_RULE)

@@ -111,13 +111,20 @@ class RuleSet:
         return [name for name, fact in self.facts.items() if fact.relative] if self.spec.state_working else []
 
     def decide(self, facts: Mapping[str, Any]) -> Decision:
-        fired = [r for r in self.rules if r.condition.evaluate(facts)]
+        return self.resolve([r for r in self.rules if r.condition.evaluate(facts)])
+
+    def resolve(self, fired: list[Rule]) -> Decision:
+        """The decision when the rules ``fired`` (in priority order) hold and no other does."""
         answer, deciders = dict(self.spec.default), dict.fromkeys(self.spec.default, "default")
         for field_name in self.spec.default:
             winner = next((r for r in fired if field_name in r.then), None)
             if winner is not None:
                 answer[field_name], deciders[field_name] = winner.then[field_name], winner.id
         return Decision(answer, deciders, [r.id for r in fired])
+
+    def holds(self, decision: Decision) -> dict[str, bool]:
+        """Whether each rule holds, highest priority first: what ``rules.state_rules`` states."""
+        return {r.id: r.id in decision.fired for r in self.rules}
 
     def where(self, *location: Any) -> str:
         """``file:line`` of a key of the rule set, for messages."""
@@ -244,6 +251,11 @@ class _Loader:
             if spec.state in spec.default or spec.state in spec.fields:
                 raise self.fail(("state",), f"{spec.state!r} is decided by the rules or written by a template; "
                                 "the facts need a field of their own")
+        if spec.state_rules is not None:
+            self._check_field(("state_rules",), spec.state_rules)
+            if spec.state_rules in {spec.state, *spec.default, *spec.fields}:
+                raise self.fail(("state_rules",), f"{spec.state_rules!r} already holds the facts, a decided field "
+                                "or a templated one; the rule checks need a field of their own")
         templates = {}
         for name, ref in spec.fields.items():
             self._check_field(("fields", name), name)

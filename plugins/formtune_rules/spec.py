@@ -154,6 +154,11 @@ class RuleSetSpec(BaseModel):
                                 "'left 31 - 18 = 13, days 13 + 21 = 34'), so that a small model counts the days "
                                 "between two dates in steps it can do. Relative dates must lie before their "
                                 "reference (max: 0).")
+    state_rules: str | None = Field(None, description="An answer field (an object) in which the answer states, "
+                                    "after the facts and before the decided fields, whether each logic rule holds "
+                                    "({rule id: true or false}, highest priority first), so that a small model "
+                                    "checks each rule apart and then decides by priority: a combination of rules "
+                                    "never seen in training is then a new set of checks it has learnt one by one.")
     holdout_branches: list[str] = Field(default_factory=list, description="Branches kept out of training "
                                         "entirely (evaluation only): does the model learn the rule or the examples?")
     boundary_share: float = Field(0.4, ge=0, le=1, description="Share of generated examples drawn from boundary "
