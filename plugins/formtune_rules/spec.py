@@ -156,9 +156,8 @@ class RuleSetSpec(BaseModel):
                                 "reference (max: 0).")
     state_rules: str | None = Field(None, description="An answer field (an object) in which the answer states, "
                                     "after the facts and before the decided fields, whether each logic rule holds "
-                                    "({rule id: true or false}, highest priority first), so that a small model "
-                                    "checks each rule apart and then decides by priority: a combination of rules "
-                                    "never seen in training is then a new set of checks it has learnt one by one.")
+                                    "({rule id: true or false}, highest priority first); the decided fields then "
+                                    "follow from it by priority, and each answer shows the rules it applied.")
     holdout_branches: list[str] = Field(default_factory=list, description="Branches kept out of training "
                                         "entirely (evaluation only): does the model learn the rule or the examples?")
     boundary_share: float = Field(0.4, ge=0, le=1, description="Share of generated examples drawn from boundary "
