@@ -14,6 +14,9 @@ from formtune.evaluate import _score, load_examples, task_metrics
 from formtune.plugins import build_registry
 from formtune.report import breakdowns, write_report
 from formtune.task import load_task
+from formtune_rules.facts import facts_from_json
+from formtune_rules.judge import judge
+from formtune_rules.ruleset import rule_set
 from formtune_rules.spec import StyleSpec
 from formtune_rules.style import style_problems
 from rules_fixtures import RULES, write_task
@@ -125,3 +128,24 @@ def test_a_plugin_engine_and_extractor(tmp_path):
     checked = check(answer(route="manager", priority="normal"), task, input=text)
     assert [v.kind for v in checked.violations] == ["rule:stale"]  # facts read by the extractor, rules by the engine
     assert "ordered = 2025-05-20 (12 days before today)" in checked.violations[0].message
+
+
+def test_a_conditional_style_rule_checks_the_answers_its_condition_holds_for(tmp_path):
+    said = '    - {id: manager-said, field: /reply, when: route == "manager", required: [manager]}\n'
+    rules = RULES.replace("    - {id: no-emoji, field: /reply, emoji: false}\n",
+                          "    - {id: no-emoji, field: /reply, emoji: false}\n" + said)
+    task = load_task(write_task(tmp_path, rules))
+    ruleset = rule_set(task)
+    facts = facts_from_json(ruleset.facts, FACTS)  # 'big': the route is the manager's
+
+    def problems(route, reply):
+        value = {"route": route, "priority": "high", "reply": reply}
+        return judge(ruleset, value, json.dumps(value), facts).style["manager-said"]
+
+    assert problems("manager", "Thanks, a manager will call.") == []
+    assert problems("manager", "Thanks, routed.") == ["missing 'manager'"]
+    # The condition reads the answer's own route: an answer routed 'auto' is not checked on it
+    # (its wrong route is the logic rule's to score), and the metric's description says so.
+    assert problems("auto", "Thanks, routed.") is None
+    described = task_metrics(task)["rules:style/manager-said"].description
+    assert "among answers for which 'route == \"manager\"' holds on their own fields" in described

@@ -108,6 +108,8 @@ def rule_metrics(task: Task, ruleset: RuleSet) -> Iterator[Metric]:
 
         yield Metric("style", all_style, "share of answers that keep every style rule that applies")
         for rule in ruleset.style:
+            # A condition reads the answer's own decided fields: a rule for denials checks the answers that deny.
+            among = f", among answers for which {rule.spec.when!r} holds on their own fields" if rule.condition else ""
             yield Metric(f"style/{rule.spec.id}",
                          lambda a, r=rule.spec.id: None if verdict(a).style.get(r) is None else float(not verdict(a).style[r]),
-                         f"share of answers that keep style rule {rule.spec.id!r}", group=PER_STYLE)
+                         f"share of answers that keep style rule {rule.spec.id!r}{among}", group=PER_STYLE)
