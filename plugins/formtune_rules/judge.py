@@ -78,7 +78,7 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
             verdict.wrong[name] = None if got is _MISSING else got
             if value is not None:
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
-    own = None  # the facts the answer states (rules.state), typed
+    own_decision = None  # what the rules make of the facts the answer states (rules.state)
     if decision is not None and ruleset.spec.state is not None:
         stated = answer.get(ruleset.spec.state) if value is not None else None
         # Either form is a right reading where windows or workings may be stated: the truth in the answer's form.
@@ -89,8 +89,8 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
         verdict.read_right = stated == truth
         verdict.read = {k: isinstance(stated, dict) and stated.get(k, _MISSING) == v for k, v in truth.items()}
         own = facts_from_stated(ruleset.facts, stated, facts or {}, windows)
-        verdict.follows_own_facts = own is not None and all(
-            answer.get(k) == v for k, v in ruleset.decide(own).answer.items())
+        own_decision = ruleset.decide(own) if own is not None else None
+        verdict.follows_own_facts = own_decision is not None and _answers(answer, own_decision)
         if ruleset.spec.state_dates:
             verdict.counts_follow_dates = counts_follow_dates(ruleset.facts, stated, windows)
         if windows:
@@ -98,7 +98,8 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
         if ruleset.worked:
             verdict.working_follows_dates = working_follows_dates(ruleset.facts, stated, ruleset.worked)
     if decision is not None and ruleset.spec.state_rules is not None:
-        _judge_holds(ruleset, verdict, answer.get(ruleset.spec.state_rules) if value is not None else None, answer, own)
+        holds = answer.get(ruleset.spec.state_rules) if value is not None else None
+        _judge_holds(ruleset, verdict, holds, answer, own_decision)
     env = {**(facts or {}), **{k: v for k, v in answer.items() if k in ruleset.spec.default}}
     for rule in ruleset.style:
         if rule.condition is not None:
@@ -125,7 +126,7 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
 
 
 def _judge_holds(ruleset: RuleSet, verdict: Verdict, holds: Any, answer: dict[str, Any],
-                 own: dict[str, Any] | None) -> None:
+                 own_decision: Decision | None) -> None:
     """``rules.state_rules``: are the rules an answer says hold the true ones, those of the facts it
     states, and do its decided fields follow from them?"""
     assert verdict.decision is not None
@@ -133,12 +134,16 @@ def _judge_holds(ruleset: RuleSet, verdict: Verdict, holds: Any, answer: dict[st
         isinstance(v, bool) for v in holds.values())
     verdict.holds_right = checks and holds == ruleset.holds(verdict.decision)
     if ruleset.spec.state is not None:
-        verdict.holds_follow_facts = checks and own is not None and holds == ruleset.holds(ruleset.decide(own))
+        verdict.holds_follow_facts = checks and own_decision is not None and holds == ruleset.holds(own_decision)
     if not checks:
         verdict.follows_own_holds = False
         return
-    decided = ruleset.resolve([r for r in ruleset.rules if holds[r.id]]).answer
-    verdict.follows_own_holds = all(answer.get(k) == v for k, v in decided.items())
+    verdict.follows_own_holds = _answers(answer, ruleset.resolve([r for r in ruleset.rules if holds[r.id]]))
+
+
+def _answers(answer: dict[str, Any], decision: Decision) -> bool:
+    """Whether ``answer`` gives every field ``decision`` decides as it decides it."""
+    return all(answer.get(k) == v for k, v in decision.answer.items())
 
 
 def _rule_violation(ruleset: RuleSet, decision: Decision, facts: dict[str, Any], name: str, got: Any) -> Violation:
