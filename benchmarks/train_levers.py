@@ -80,7 +80,7 @@ def _eager_cross_entropy(trainer: Any) -> Callable[[], None]:
 
 
 def _every_dim_dynamic(trainer: Any) -> Callable[[], None]:
-    """The twenty-fifth sitting's compiled graphs: every dimension symbolic, the width too."""
+    """The compiled graphs as they were before the twenty-sixth sitting: every dimension symbolic, the width too."""
     from formtune import compiled, loss
 
     compiled.DYNAMIC = True  # read at the first call: the norms of this variant's model, and a new loss
