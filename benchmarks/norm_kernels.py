@@ -1,5 +1,6 @@
 """RMSNorm forward and backward on the CPU: the model's own module, torch's `rms_norm`, and the module
-under `torch.compile`, on the default model's width, bf16, at packed-batch lengths.
+under `torch.compile` as the trainer compiles it (`formtune.compiled`), on the default model's width,
+bf16, at packed-batch lengths.
 
 A lever probe for the trainer (issue: speed). The decoder's 61 norms upcast to float32 and run
 several element-wise passes each, forward and backward; a compiled norm fuses them. Prints each
@@ -14,6 +15,8 @@ from collections.abc import Callable
 
 import torch
 from transformers.models.llama.modeling_llama import LlamaRMSNorm
+
+from formtune.compiled import Compiled
 
 WIDTH, EPS, NORMS_PER_STEP = 576, 1e-5, 61  # SmolLM2-135M: 30 layers x 2 norms + the final one
 
@@ -44,7 +47,7 @@ def main() -> None:
     with torch.no_grad():
         module.weight.uniform_(0.5, 1.5)
     start = time.perf_counter()
-    compiled = torch.compile(module, dynamic=True)
+    compiled = Compiled("the RMSNorm")(module)  # as the trainer compiles the norms
     compiled(torch.randn(1, 64, WIDTH, dtype=torch.bfloat16, requires_grad=True)).sum().backward()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; compile {time.perf_counter() - start:.1f} s")
     variants = {
