@@ -81,13 +81,17 @@ def _eager_cross_entropy(trainer: Any) -> Callable[[], None]:
 
 def _every_dim_dynamic(trainer: Any) -> Callable[[], None]:
     """The compiled graphs as they were before the twenty-sixth sitting: every dimension symbolic, the width too."""
+    import torch
+
     from formtune import compiled, loss
 
-    compiled.DYNAMIC = True  # read at the first call: the norms of this variant's model, and a new loss
+    # torch.compile is looked up at each Compiled's first call: the norms of this variant's model, and a new loss
+    plain_compile = torch.compile
+    torch.compile = lambda fn, **kwargs: plain_compile(fn, **{**kwargs, "dynamic": True})
     compiled_form, loss.cross_entropy = loss.cross_entropy, compiled.Compiled("the loss")(loss._cross_entropy)
 
     def undo() -> None:
-        compiled.DYNAMIC, loss.cross_entropy = None, compiled_form
+        torch.compile, loss.cross_entropy = plain_compile, compiled_form
 
     return undo
 

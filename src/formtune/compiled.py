@@ -25,10 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 
-#: ``torch.compile``'s ``dynamic``: None marks dimensions symbolic once they change (benchmarks set True).
-DYNAMIC: bool | None = None
-
-
 class Compiled:
     """Compiles functions that share one way back to eager.
 
@@ -54,7 +50,7 @@ class Compiled:
                         # dimensions that changed (the token count) symbolic. Kept static, the width
                         # (576, or the 49k vocabulary) lets inductor tile and vectorize the loops: the
                         # loss's forward ran 2x and the norms 1.3x faster on a 2-core AMX CPU.
-                        compiled.append(torch.compile(fn, dynamic=DYNAMIC))
+                        compiled.append(torch.compile(fn))
                     return compiled[0](*args, **kwargs)
                 except Exception as exc:  # noqa: BLE001 - any compiler failure: eager computes the same
                     self.eager = True
