@@ -65,6 +65,34 @@ def test_boundaries_are_drawn(built):
     assert any(r["provenance"]["boundary"] for r in rows["train"])
 
 
+def test_only_boundary_values_repeat(built):
+    """A boundary row keeps its boundary; its other facts vary, not the grid's few representatives
+    (the reference date at its bounds or midway), which a model would learn by heart."""
+    _, rows = built
+    facts = [r["provenance"]["facts"] for r in rows["train"] + rows["eval"]]
+    todays = Counter(f["today"] for f in facts)
+    assert len(facts) == 84 and todays.most_common(1)[0][1] <= 3
+    others = Counter(f["amount"] for f in facts if f["amount"] not in (49.99, 50.0, 50.01) and f["amount"] % 50)
+    assert others.most_common(1)[0][1] <= 3  # (round amounts, multiples of 50, are drawn often on purpose)
+
+
+def test_a_value_near_a_representative_stays_between_its_neighbours():
+    import random
+
+    task_rules = rule_set(load_task(ROOT / "examples" / "refund-rules" / "task.yaml"))
+    amount, reason = task_rules.facts["amount"], task_rules.facts["reason"]
+    values, edges = amount.candidates([20, 250])
+    rng = random.Random(0)
+    for value in values:
+        at = values.index(value)
+        first, last = values[at - 1] if at else 5, values[at + 1] if at + 1 < len(values) else 600
+        near = {amount.near(value, values, rng) for _ in range(50)}
+        assert all(first <= v <= last and round(v, 2) == v for v in near)
+        assert len(near) > 1 or last - first < 0.03
+    assert amount.near(123.45, values, rng) == 123.45  # not a representative: kept
+    assert reason.near("damaged", reason.domain(), rng) == "damaged"
+
+
 def test_a_rebuild_gives_the_same_rows(built, tmp_path):
     task, rows = built
     build_dataset(task, tmp_path / "again", progress=False)

@@ -80,6 +80,19 @@ class Fact:
             return self._from_number(rng.uniform(low, high))
         return self._from_number(rng.randint(int(low), int(high)))
 
+    def near(self, value: Any, values: Sequence[Any], rng: random.Random) -> Any:
+        """A random value between the neighbours of ``value`` among ``values`` (the sorted
+        representatives of :meth:`candidates`), the neighbours included, or the range's bound where
+        ``value`` has no neighbour on that side: on the same side of every constant a rule compares
+        the fact with. ``value`` itself when it is not among ``values`` or the fact has a domain."""
+        if self.domain() is not None or value not in values:
+            return value
+        at = list(values).index(value)
+        low, high = self.bounds()
+        first = self._to_number(values[at - 1]) if at else low
+        last = self._to_number(values[at + 1]) if at + 1 < len(values) else high
+        return self._from_number(first + rng.randint(0, int(round((last - first) / self.step))) * self.step)
+
     def candidates(self, constants: Iterable[Any]) -> tuple[list[Any], set[Any]]:
         """Representative values and which of them are boundaries: each constant a rule compares
         the fact with, one step under and over it, the bounds, and a value between each pair (so

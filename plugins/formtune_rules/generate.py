@@ -3,8 +3,9 @@
 Each draft picks a branch (in turn, in a seeded order, so any stretch of the stream is balanced),
 then one of the fired sets that reach it (so conflicts that priority resolves are covered too),
 then facts: with ``boundary_share`` a point of the enumerated grid that sits on a boundary (an
-amount exactly at a threshold, one cent over; a date on the day, one day either side), otherwise
-a random draw that lands in the branch. The rules compute the decided fields; templates write the
+amount exactly at a threshold, one cent over; a date on the day, one day either side), with its
+other values varied at random (:meth:`Plan.varied`), otherwise a random draw that lands in the
+branch. The rules compute the decided fields; templates write the
 other fields (``rules.fields``) and the input text from the facts.
 
 Branches in ``holdout_branches`` are never drawn for training: evaluation shows whether the model
@@ -26,7 +27,7 @@ from num2words import num2words
 
 from formtune.contrib import Draft, derive_seed
 from formtune.errors import TaskError
-from formtune_rules.branches import Explored, Point, draw, read_facts
+from formtune_rules.branches import Explored, Point, draw, grids, read_facts
 from formtune_rules.facts import draw_order, facts_to_json, resolve_relative, stated_facts
 from formtune_rules.ruleset import RuleSet, rule_set
 
@@ -82,6 +83,7 @@ class Plan:
     branches: dict[str, list[str]]  # split -> branches drawn
     templates: dict[str, list[str]]  # split -> input templates
     read: list[str]  # facts the rules read
+    grid: dict[str, tuple[list[Any], set[Any]]]  # per fact read: its representative and its boundary values
     order: list[str]  # property order of the answer
 
     @classmethod
@@ -103,7 +105,7 @@ class Plan:
                                                  "train": [b for b in ruleset.branches if b not in held]},
                    {"train": [n for n in names if n not in holdout] or names,
                     "eval": [n for n in names if n in holdout] or names},
-                   read_facts(ruleset), order)
+                   read_facts(ruleset), grids(ruleset), order)
 
     def point(self, branch: str, rng: random.Random) -> Point:
         """Drawn values of the facts the rules read that reach ``branch`` (one of its fired sets)."""
@@ -112,13 +114,31 @@ class Plan:
         points = buckets[fired]
         edges = [p for p in points if p.boundary]
         if edges and rng.random() < self.ruleset.spec.boundary_share:
-            return rng.choice(edges)
+            return self.varied(rng.choice(edges), rng)
         for _ in range(MAX_DRAWS):
             drawn = draw(self.ruleset, rng, self.read)
-            decision = self.ruleset.decide(resolve_relative(self.ruleset.facts, drawn))
-            if decision.branch == branch and tuple(decision.fired) == fired:
+            if self._reaches(drawn, branch, fired):
                 return Point(drawn, [])
-        return rng.choice(points)
+        return self.varied(rng.choice(points), rng)
+
+    def varied(self, point: Point, rng: random.Random) -> Point:
+        """``point`` with each value that is not a boundary drawn afresh between its neighbours on
+        the grid, so that the same rules still fire. The grid's other values are a few
+        representatives (a reference date at its bounds or midway, an amount midway between two
+        thresholds): rows that kept them would repeat a few combinations (the same two dates), which
+        a model learns by heart and the held-out rows, drawn the same way, repeat too."""
+        branch = self.ruleset.decide(resolve_relative(self.ruleset.facts, point.drawn))
+        for _ in range(MAX_DRAWS):
+            drawn = {name: value if value in self.grid[name][1]
+                     else self.ruleset.facts[name].near(value, self.grid[name][0], rng)
+                     for name, value in point.drawn.items()}  # fmt: skip
+            if self._reaches(drawn, branch.branch, tuple(branch.fired)):
+                return Point(drawn, point.boundary)
+        return point
+
+    def _reaches(self, drawn: dict[str, Any], branch: str, fired: tuple[str, ...]) -> bool:
+        decision = self.ruleset.decide(resolve_relative(self.ruleset.facts, drawn))
+        return decision.branch == branch and tuple(decision.fired) == fired
 
 
 class RulesGenerator:
