@@ -5,8 +5,8 @@ then one of the fired sets that reach it (so conflicts that priority resolves ar
 then facts: with ``boundary_share`` a point of the enumerated grid that sits on a boundary (an
 amount exactly at a threshold, one cent over; a date on the day, one day either side), with its
 other values varied at random (:meth:`Plan.varied`), otherwise a random draw that lands in the
-branch. The rules compute the decided fields; templates write the
-other fields (``rules.fields``) and the input text from the facts.
+branch. The rules compute the decided fields; templates write the other fields (``rules.fields``)
+and the input text from the facts.
 
 Branches in ``holdout_branches`` are never drawn for training: evaluation shows whether the model
 learnt the rules or the examples. Input templates listed in ``data.holdout_templates`` write the
@@ -127,12 +127,12 @@ class Plan:
         representatives (a reference date at its bounds or midway, an amount midway between two
         thresholds): rows that kept them would repeat a few combinations (the same two dates), which
         a model learns by heart and the held-out rows, drawn the same way, repeat too."""
-        branch = self.ruleset.decide(resolve_relative(self.ruleset.facts, point.drawn))
+        decision = self.ruleset.decide(resolve_relative(self.ruleset.facts, point.drawn))
         for _ in range(MAX_DRAWS):
             drawn = {name: value if value in self.grid[name][1]
                      else self.ruleset.facts[name].near(value, self.grid[name][0], rng)
                      for name, value in point.drawn.items()}  # fmt: skip
-            if self._reaches(drawn, branch.branch, tuple(branch.fired)):
+            if self._reaches(drawn, decision.branch, tuple(decision.fired)):
                 return Point(drawn, point.boundary)
         return point
 
