@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from collections import Counter
 
 import pytest
@@ -77,11 +78,11 @@ def test_only_boundary_values_repeat(built):
 
 
 def test_a_value_near_a_representative_stays_between_its_neighbours():
-    import random
-
+    """``Fact.near`` draws between the neighbours on the grid, in the fact's steps (cents), and
+    keeps values that are not representatives and the values of enums."""
     task_rules = rule_set(load_task(ROOT / "examples" / "refund-rules" / "task.yaml"))
     amount, reason = task_rules.facts["amount"], task_rules.facts["reason"]
-    values, edges = amount.candidates([20, 250])
+    values, _ = amount.candidates([20, 250])
     rng = random.Random(0)
     for value in values:
         at = values.index(value)
