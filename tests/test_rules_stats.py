@@ -32,8 +32,16 @@ def test_generated_dataset(tmp_path):
     assert train["rules"]["big"]["holds"] + train["rules"]["big"]["does_not_hold"] == 60
     assert any(k.startswith("amount = 50") for k in train["boundaries"])
     assert any(k.startswith("ordered = today - 10 days") for k in train["boundaries"])
+    dates = {s: [(r["provenance"]["facts"]["today"], r["provenance"]["facts"]["ordered"])
+                 for r in read_rows(tmp_path / "data" / f"{s}.jsonl")] for s in ("train", "eval")}  # fmt: skip
+    repeats = sum(d in set(dates["train"]) for d in dates["eval"])
+    assert report["splits"]["eval"]["dates_repeating_train"] == repeats and "dates_repeating_train" not in train
     text = stats("data", "stats", str(tmp_path / "data"), "--task", str(task_file))
     assert "big + vip (held out)" in text and "branches covered 5/6" in text
+    assert f"{repeats} rows repeat a training row's dates" in text
+    (tmp_path / "data" / "copy.jsonl").write_text((tmp_path / "data" / "train.jsonl").read_text())
+    copied = json.loads(stats("data", "stats", str(tmp_path / "data"), "--task", str(task_file), "--json"))
+    assert copied["splits"]["copy"]["dates_repeating_train"] == 60  # every row a training row's dates
 
 
 def test_imported_dataset_read_by_an_extractor(tmp_path):

@@ -2,9 +2,11 @@
 
 For each split (each ``.jsonl`` file of a dataset folder, or one file): rows per branch (and the
 reachable branches it misses), conflicts, how often each rule holds, does not hold and decides,
-rows at each boundary value, rows whose facts are unknown, and rows whose answer breaks a rule
-(an imported dataset may disagree with the rules). Facts come from each row's provenance, a
-``facts`` key, or the task's fact extractor.
+rows at each boundary value, rows whose facts are unknown, rows whose answer breaks a rule
+(an imported dataset may disagree with the rules), and, for the splits beside ``train``, rows
+whose dates (each relative date with its reference) repeat a training row's: a model can answer
+those by heart, so a held-out score over many of them overstates what it learnt. Facts come from
+each row's provenance, a ``facts`` key, or the task's fact extractor.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ def _boundary_labels(ruleset: RuleSet, edges_of: dict[str, set[Any]], facts: dic
     return labels
 
 
+def _dates(ruleset: RuleSet, facts: dict[str, Any]) -> tuple[Any, ...]:
+    """Each relative date of ``facts`` with its reference date: what a row's day counts follow from."""
+    return tuple((name, facts[name], facts[fact.spec.relative_to]) for name, fact in ruleset.facts.items()
+                 if fact.relative)
+
+
 def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
     """The coverage report as data (see the module docstring)."""
     from formtune.dataset import read_rows
@@ -66,6 +74,7 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
     report: dict[str, Any] = {"dataset": str(dataset), "task": task.name, "branches": ruleset.branches,
                               "held_out_branches": ruleset.spec.holdout_branches, "splits": {}}
     edges_of = {name: edges for name, (_, edges) in grids(ruleset).items()}
+    dates_of: dict[str, list[tuple[Any, ...]]] = {}
     for split, path in _splits(dataset).items():
         rows = read_rows(path)
         branches: Counter[str] = Counter()
@@ -85,6 +94,7 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
             decides.update(decision.deciding)
             conflicts += bool(decision.overridden)
             edges.update(_boundary_labels(ruleset, edges_of, facts))
+            dates_of.setdefault(split, []).append(_dates(ruleset, facts))
             output = _output(row, task)
             broken += output is not None and bool(judge(ruleset, output, "", facts).wrong)
         known = len(rows) - unknown
@@ -96,6 +106,11 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
                              "decides": decides.get(r.id, 0)} for r in ruleset.rules},
             "boundaries": dict(sorted(edges.items())),
         }
+    trained = set(dates_of.get("train", ()))
+    if trained and any(f.relative for f in ruleset.facts.values()):
+        for split, dates in dates_of.items():
+            if split != "train":
+                report["splits"][split]["dates_repeating_train"] = sum(d in trained for d in dates)
     return report
 
 
@@ -119,7 +134,9 @@ def _print(report: dict[str, Any]) -> None:
         console.print(f"{name}: {s['rows']} rows; branches covered {covered}/{len(report['branches'])}"
                       + (f" (missing: {'; '.join(s['branches_missing'])})" if s["branches_missing"] else "")
                       + f"; conflicts {s['conflicts']}; facts unknown {s['facts_unknown']}; "
-                      f"answers breaking a rule {s['answers_breaking_a_rule']}")
+                      f"answers breaking a rule {s['answers_breaking_a_rule']}"
+                      + (f"; {s['dates_repeating_train']} rows repeat a training row's dates (answerable by heart)"
+                         if "dates_repeating_train" in s else ""))
         if s["boundaries"]:
             console.print("  boundary values: " + ", ".join(f"{k} ({v})" for k, v in s["boundaries"].items()))
 
