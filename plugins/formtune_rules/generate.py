@@ -114,25 +114,24 @@ class Plan:
         points = buckets[fired]
         edges = [p for p in points if p.boundary]
         if edges and rng.random() < self.ruleset.spec.boundary_share:
-            return self.varied(rng.choice(edges), rng)
+            return self.varied(rng.choice(edges), branch, fired, rng)
         for _ in range(MAX_DRAWS):
             drawn = draw(self.ruleset, rng, self.read)
             if self._reaches(drawn, branch, fired):
                 return Point(drawn, [])
-        return self.varied(rng.choice(points), rng)
+        return self.varied(rng.choice(points), branch, fired, rng)
 
-    def varied(self, point: Point, rng: random.Random) -> Point:
-        """``point`` with each value that is not a boundary drawn afresh between its neighbours on
-        the grid, so that the same rules still fire. The grid's other values are a few
+    def varied(self, point: Point, branch: str, fired: tuple[str, ...], rng: random.Random) -> Point:
+        """``point`` (one that reaches ``branch`` through ``fired``) with each value that is not a
+        boundary drawn afresh between its neighbours on the grid, so that the same rules still fire. The grid's other values are a few
         representatives (a reference date at its bounds or midway, an amount midway between two
         thresholds): rows that kept them would repeat a few combinations (the same two dates), which
         a model learns by heart and the held-out rows, drawn the same way, repeat too."""
-        decision = self.ruleset.decide(resolve_relative(self.ruleset.facts, point.drawn))
         for _ in range(MAX_DRAWS):
             drawn = {name: value if value in self.grid[name][1]
                      else self.ruleset.facts[name].near(value, self.grid[name][0], rng)
                      for name, value in point.drawn.items()}  # fmt: skip
-            if self._reaches(drawn, decision.branch, tuple(decision.fired)):
+            if self._reaches(drawn, branch, fired):
                 return Point(drawn, point.boundary)
         return point
 

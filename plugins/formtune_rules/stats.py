@@ -77,6 +77,7 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
     dates_of: dict[str, list[tuple[Any, ...]]] = {}
     for split, path in _splits(dataset).items():
         rows = read_rows(path)
+        dates = dates_of[split] = []
         branches: Counter[str] = Counter()
         holds: Counter[str] = Counter()
         decides: Counter[str] = Counter()
@@ -94,7 +95,7 @@ def coverage(task: Any, ruleset: RuleSet, dataset: Path) -> dict[str, Any]:
             decides.update(decision.deciding)
             conflicts += bool(decision.overridden)
             edges.update(_boundary_labels(ruleset, edges_of, facts))
-            dates_of.setdefault(split, []).append(_dates(ruleset, facts))
+            dates.append(_dates(ruleset, facts))
             output = _output(row, task)
             broken += output is not None and bool(judge(ruleset, output, "", facts).wrong)
         known = len(rows) - unknown
