@@ -1,5 +1,6 @@
-"""Batched generation: same greedy text as one at a time, early stop only for hopeless rows,
-constraint indexes cached on disk, JSON constraint guards."""
+"""Batched generation: same greedy text as one at a time, early stop only for hopeless rows, a
+second decoding with more room for rows cut short, constraint indexes cached on disk, JSON
+constraint guards."""
 
 from __future__ import annotations
 
@@ -78,6 +79,29 @@ def test_early_stop_only_cuts_rows_that_cannot_become_valid(model_and_tokenizer)
         if c["completion"] != f["completion"]:
             assert c["hopeless"] and not VIABLE(f["completion"])
     assert any(len(c["completion"]) < len(f["completion"]) for f, c in zip(full, cut))  # not vacuous
+
+
+def test_a_row_that_runs_out_of_room_is_decoded_once_more_with_twice_the_room(model_and_tokenizer, monkeypatch):
+    import formtune.generation as generation
+
+    model, tokenizer = model_and_tokenizer
+    decode, calls = generation._decode_batch, []
+
+    def spy(model, tokenizer, prompts, room, *args):
+        texts, latency = decode(model, tokenizer, prompts, room, *args)
+        calls.append((room, [cut for _, cut in texts]))
+        return texts, latency
+
+    monkeypatch.setattr(generation, "_decode_batch", spy)
+    short = generate(model, tokenizer, CONVERSATIONS, max_new_tokens=4, batch_size=4)
+    (room, cuts), (again, still_cut) = calls
+    assert room == 4 and again == 8 and 1 <= len(still_cut) == sum(cuts)  # only the rows cut short, once
+    roomy = generate(model, tokenizer, CONVERSATIONS, max_new_tokens=8, batch_size=4)
+    for s, r in zip(short, roomy):
+        if s["cut"]:  # out of room at 8 tokens too: the roomy call retried it with 16
+            assert r["completion"].startswith(s["completion"]) and r["completion"] != s["completion"]
+        else:  # it ended within the 8 tokens of its second decoding: the text of a call with 8
+            assert s["completion"] == r["completion"]
 
 
 def test_constraint_indexes_are_cached_on_disk(model_and_tokenizer, tmp_path, monkeypatch):

@@ -101,7 +101,8 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
 
 
 def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample]) -> int:
-    """Room for the longest reference answer and a margin; 512 when there are no references."""
+    """Room for the longest reference answer and a margin; 512 when there are no references.
+    (:func:`formtune.generation.generate` gives a row that runs out of it twice the room.)"""
     lengths = [len(tokenizer(task.format.render(e.expected), add_special_tokens=False)["input_ids"])
                for e in examples if e.expected is not None]
     return int(max(lengths) * 1.25) + 16 if lengths else 512

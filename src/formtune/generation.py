@@ -165,12 +165,13 @@ def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *,
     A conversation is a chat row as :meth:`formtune.Format.conversation` makes it:
     ``{"messages": [...]}``, with ``"tools"`` for the chat template to list when it has them.
     Returns, per conversation: the completion, its prompt token count, its latency (the batch's
-    wall time divided by the batch size, since a batch is decoded together) and ``hopeless``: whether
-    ``viable`` says it can no longer become valid (such a row was stopped as soon as that was so).
+    wall time divided by the batch size, since a batch is decoded together), ``hopeless``: whether
+    ``viable`` says it can no longer become valid (such a row was stopped as soon as that was so),
+    and ``cut``: whether it still ran out of room. ``max_new_tokens`` is a guess from reference
+    answers, and a model may rightly answer at more length (a working-out the references lack), so
+    a row that runs out of room while it can still become valid is decoded once more, with the other
+    such rows, with twice the room; its latency is that of the second decoding.
     """
-    import torch
-    from transformers import LogitsProcessorList, StoppingCriteriaList
-
     from formtune.chat_templates import require_tool_template
 
     if any(c.get("tools") for c in conversations):
@@ -181,26 +182,45 @@ def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *,
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])
     results: list[dict[str, Any]] = [{} for _ in prompts]
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        inputs = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
-                           add_special_tokens=False).to(model.device)
-        width = inputs["input_ids"].shape[1]
-        extra: dict[str, Any] = {}
-        if constraint is not None:
-            constraint.reset()
-            extra["logits_processor"] = LogitsProcessorList([constraint])
-        if viable is not None:
-            extra["stopping_criteria"] = StoppingCriteriaList([_hopeless_rows(tokenizer, width, viable, stop_ids)])
-        began = time.perf_counter()
-        with torch.inference_mode(), _contiguous_head_input(model):
-            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id, **extra)
-        latency = (time.perf_counter() - began) / len(batch)
-        texts = [_completion_text(tokenizer, row, stop_ids) for row in out[:, width:].tolist()]
-        for i, text in zip(batch, texts):
-            results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency,
-                          "hopeless": viable is not None and not viable(text)}
-        if on_batch:
-            on_batch(len(batch))
+
+    def decode(rows: list[int], room: int, count: bool) -> None:
+        """Decode ``rows`` (prompt indices) in batches with ``room`` new tokens into ``results``."""
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start:start + batch_size]
+            texts, latency = _decode_batch(model, tokenizer, [prompts[i] for i in batch], room, stop_ids,
+                                           constraint, viable)
+            for i, (text, cut) in zip(batch, texts):
+                hopeless = viable is not None and not viable(text)
+                results[i] = {"completion": text.strip(), "prompt_tokens": lengths[i], "latency_s": latency,
+                              "hopeless": hopeless, "cut": cut and not hopeless}
+            if on_batch and count:
+                on_batch(len(batch))
+
+    decode(order, max_new_tokens, count=True)
+    decode([i for i in order if results[i]["cut"]], 2 * max_new_tokens, count=False)
     return results
+
+
+def _decode_batch(model: Any, tokenizer: Any, prompts: list[str], room: int, stop_ids: set[int],
+                  constraint: Constraint | None, viable: Callable[[str], bool] | None
+                  ) -> tuple[list[tuple[str, bool]], float]:
+    """Greedy completions of one batch of prompts, each with whether it ran out of room (no stop
+    token in ``room`` new tokens), and the batch's wall time per row."""
+    import torch
+    from transformers import LogitsProcessorList, StoppingCriteriaList
+
+    inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+    width = inputs["input_ids"].shape[1]
+    extra: dict[str, Any] = {}
+    if constraint is not None:
+        constraint.reset()
+        extra["logits_processor"] = LogitsProcessorList([constraint])
+    if viable is not None:
+        extra["stopping_criteria"] = StoppingCriteriaList([_hopeless_rows(tokenizer, width, viable, stop_ids)])
+    began = time.perf_counter()
+    with torch.inference_mode(), _contiguous_head_input(model):
+        out = model.generate(**inputs, max_new_tokens=room, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                             **extra)
+    latency = (time.perf_counter() - began) / len(prompts)
+    rows = out[:, width:].tolist()
+    return [(_completion_text(tokenizer, row, stop_ids), not stop_ids.intersection(row)) for row in rows], latency
