@@ -19,15 +19,15 @@ is one step, then ``late: yes|no``:
 - ``compare-steps``: as ``compare``, the answer first copies the two months side by side
   (``months: 10 11``) and, where they are equal, the two days (``days: 12 21``);
 - ``window-steps`` : the prompt gives the two dates, the answer is the window then ``compare-steps``;
-- ``count-steps``  : the count worked out from the month's length in small sums, written out:
-  ``left: 31 - 18 = 13`` (the days left in the delivery's month), ``days: 13 + 21 = 34`` (plus the
-  days of any month between, plus today's day); ``days: 21 - 18 = 3`` within one month.
+- ``count-steps``  : the count worked out month by month, a step a line (the rules plugin's
+  ``facts.day_sums``): ``05: 31 - 18 = 13`` (the days left in the delivery's month), ``06: 13 + 21
+  = 34`` (a running total plus each month between, plus today's day); ``05: 21 - 18 = 3`` within one
+  month. "(s)" measured an earlier form (``left: 31 - 18 = 13`` then ``days: 13 + 21 = 34``).
 
 Per FORM it prints the share of exact steps and of right ``late`` decisions (always "no" scores
 0.59 on the 300 pairs). Numbers: ``benchmarks/RESULTS.md``, "(l)", "(m)" and "(s)". The rules plugin's
 ``facts.side_by_side`` writes ``compare-steps``'s parts into an answer (one line, with years where
-they differ), and ``facts.day_sums`` ``count-steps``'s working (one line; ``rules.state_working``);
-the forms here stay as they were measured.
+they differ), and ``facts.day_sums`` ``count-steps``'s working (one line; ``rules.state_working``).
 """
 
 import argparse
@@ -54,8 +54,8 @@ def prompt(form: str, today: dt.date, delivered: dt.date) -> str:
 
 
 def count_steps(today: dt.date, delivered: dt.date) -> str:
-    """``count-steps``'s working: the rules plugin's ``day_sums``, a step a line as it was measured."""
-    return day_sums(delivered, today).replace("left ", "left: ").replace("days ", "days: ").replace(", ", "\n")
+    """``count-steps``'s working: the rules plugin's ``day_sums``, a step a line."""
+    return day_sums(delivered, today).replace(", ", "\n")
 
 
 def target(form: str, today: dt.date, delivered: dt.date, days: int) -> str:

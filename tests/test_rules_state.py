@@ -235,10 +235,11 @@ def test_either_form_is_judged_and_the_window_form_decides_from_its_own_date(tmp
 
 
 def test_day_sums_works_out_the_days_between_two_dates_in_small_sums():
-    assert day_sums(dt.date(2025, 5, 18), dt.date(2025, 5, 21)) == "days 21 - 18 = 3"
-    assert day_sums(dt.date(2025, 5, 18), dt.date(2025, 6, 21)) == "left 31 - 18 = 13, days 13 + 21 = 34"
-    assert day_sums(dt.date(2024, 12, 31), dt.date(2025, 3, 1)) == "left 31 - 31 = 0, days 0 + 31 + 28 + 1 = 60"
-    assert day_sums(dt.date(2024, 2, 10), dt.date(2024, 3, 1)) == "left 29 - 10 = 19, days 19 + 1 = 20"  # leap year
+    assert day_sums(dt.date(2025, 5, 18), dt.date(2025, 5, 21)) == "05: 21 - 18 = 3"
+    assert day_sums(dt.date(2025, 5, 18), dt.date(2025, 6, 21)) == "05: 31 - 18 = 13, 06: 13 + 21 = 34"
+    assert day_sums(dt.date(2024, 12, 31), dt.date(2025, 3, 1)) == (
+        "12: 31 - 31 = 0, 01: 0 + 31 = 31, 02: 31 + 28 = 59, 03: 59 + 1 = 60")
+    assert day_sums(dt.date(2024, 2, 10), dt.date(2024, 3, 1)) == "02: 29 - 10 = 19, 03: 19 + 1 = 20"  # leap year
     start = dt.date(2023, 11, 3)
     for offset in range(0, 800, 7):  # the sum is always the true count
         end = start + dt.timedelta(days=offset)
@@ -270,18 +271,18 @@ def test_either_form_is_judged_and_the_working_must_be_that_of_the_stated_dates(
         value = {"facts": stated, "route": "manager", "priority": "normal", "reply": "Thanks."}
         return judge(ruleset, value, json.dumps(value), truth)
 
-    worked = judged({**facts, "ordered_to_today": "left 31 - 30 = 1, days 1 + 1 = 2", "ordered_days_before_today": 2})
+    worked = judged({**facts, "ordered_to_today": "05: 31 - 30 = 1, 06: 1 + 1 = 2", "ordered_days_before_today": 2})
     assert (worked.read_right, worked.follows_own_facts, worked.working_follows_dates, worked.counts_follow_dates) == (
         True, True, True, True)
     count = judged({**facts, "ordered_days_before_today": 2})
     assert (count.read_right, count.working_follows_dates) == (True, None)
     # A slip in the sums: misread and not the working of its dates, though the count is right.
-    slip = judged({**facts, "ordered_to_today": "left 31 - 30 = 2, days 2 + 1 = 3", "ordered_days_before_today": 2})
+    slip = judged({**facts, "ordered_to_today": "05: 31 - 30 = 2, 06: 2 + 1 = 3", "ordered_days_before_today": 2})
     assert (slip.read_right, slip.read["ordered_to_today"], slip.working_follows_dates, slip.follows_own_facts) == (
         False, False, False, True)
     # The working of a later date than the one stated (or of one after today): not following its dates.
     for ordered in ("2025-05-29", "2025-06-02"):
-        off = judged({**facts, "ordered": ordered, "ordered_to_today": "left 31 - 30 = 1, days 1 + 1 = 2",
+        off = judged({**facts, "ordered": ordered, "ordered_to_today": "05: 31 - 30 = 1, 06: 1 + 1 = 2",
                       "ordered_days_before_today": 2})
         assert (off.read_right, off.working_follows_dates) == (False, False)
     metrics = task_metrics(task)
