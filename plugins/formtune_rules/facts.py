@@ -206,7 +206,7 @@ def day_sums(start: dt.date, end: dt.date) -> str:
     each month between and plus ``end``'s day (``"05: 31 - 25 = 6, 06: 6 + 30 = 36, 07: 36 + 11 =
     47"``); ``"05: 21 - 18 = 3"`` within one month. The month numbers are those of the two dates the
     answer has just stated, so the walk from one to the other is copied, not remembered; one sum a
-    step because a small model slips on three-term sums (``benchmarks/RESULTS.md`` "(t)", "(z)")."""
+    step because a small model slips on three-term sums (``benchmarks/RESULTS.md`` "(z)", "(aa)")."""
     if end < start:
         raise ValueError(f"day_sums counts forward: {end} is before {start}")
     if (start.year, start.month) == (end.year, end.month):
