@@ -150,10 +150,10 @@ class RuleSetSpec(BaseModel):
                                 "two dates part by part instead of subtracting them.")
     state_working: bool = Field(False, description="With 'state_dates': where the input gives a relative date "
                                 "as a date only (its template calls told('delivered', 'date')), the answer works the "
-                                "day count out before stating it, month by month, one sum a step ('delivered_to_today': "
-                                "'05: 31 - 25 = 6, 06: 6 + 30 = 36, 07: 36 + 11 = 47'), so that a small model "
-                                "counts the days between two dates in steps it can do. Relative dates must lie before their "
-                                "reference (max: 0).")
+                                "day count out before stating it, month by month, one sum a step "
+                                "('delivered_to_today': '05: 31 - 25 = 6, 06: 6 + 30 = 36, 07: 36 + 11 = 47'), so "
+                                "that a small model counts the days between two dates in steps it can do. Relative "
+                                "dates must lie before their reference (max: 0).")
     state_rules: str | None = Field(None, description="An answer field (an object) in which the answer states, "
                                     "after the facts and before the decided fields, whether each logic rule holds "
                                     "({rule id: true or false}, highest priority first); the decided fields then "
