@@ -123,10 +123,11 @@ class Plan:
 
     def varied(self, point: Point, branch: str, fired: tuple[str, ...], rng: random.Random) -> Point:
         """``point`` (one that reaches ``branch`` through ``fired``) with each value that is not a
-        boundary drawn afresh between its neighbours on the grid, so that the same rules still fire. The grid's other values are a few
-        representatives (a reference date at its bounds or midway, an amount midway between two
-        thresholds): rows that kept them would repeat a few combinations (the same two dates), which
-        a model learns by heart and the held-out rows, drawn the same way, repeat too."""
+        boundary drawn afresh between its neighbours on the grid, so that the same rules still fire.
+        The grid's other values are a few representatives (a reference date at its bounds or midway,
+        an amount midway between two thresholds): rows that kept them would repeat a few combinations
+        (the same two dates), which a model learns by heart and the held-out rows, drawn the same
+        way, repeat too."""
         for _ in range(MAX_DRAWS):
             drawn = {name: value if value in self.grid[name][1]
                      else self.ruleset.facts[name].near(value, self.grid[name][0], rng)
