@@ -81,7 +81,7 @@ def test_early_stop_only_cuts_rows_that_cannot_become_valid(model_and_tokenizer)
     assert any(len(c["completion"]) < len(f["completion"]) for f, c in zip(full, cut))  # not vacuous
 
 
-def test_a_row_that_runs_out_of_room_is_decoded_once_more_with_twice_the_room(model_and_tokenizer, monkeypatch):
+def test_a_row_that_runs_out_of_room_is_decoded_once_more_with_the_retry_room(model_and_tokenizer, monkeypatch):
     import formtune.generation as generation
 
     model, tokenizer = model_and_tokenizer
@@ -93,10 +93,13 @@ def test_a_row_that_runs_out_of_room_is_decoded_once_more_with_twice_the_room(mo
         return texts, latency
 
     monkeypatch.setattr(generation, "_decode_batch", spy)
-    short = generate(model, tokenizer, CONVERSATIONS, max_new_tokens=4, batch_size=4)
+    short = generate(model, tokenizer, CONVERSATIONS, max_new_tokens=4, batch_size=4, retry_room=8)
     (room, cuts), (again, still_cut) = calls
     assert room == 4 and again == 8 and 1 <= len(still_cut) == sum(cuts)  # only the rows cut short, once
-    roomy = generate(model, tokenizer, CONVERSATIONS, max_new_tokens=8, batch_size=4)
+    calls.clear()
+    assert [o["completion"] for o in generate(model, tokenizer, CONVERSATIONS, max_new_tokens=4, batch_size=4)] != [
+        o["completion"] for o in short] and [room for room, _ in calls] == [4]  # no retry unless asked
+    roomy = generate(model, tokenizer, CONVERSATIONS, max_new_tokens=8, batch_size=4, retry_room=16)
     for s, r in zip(short, roomy):
         if s["cut"]:  # out of room at 8 tokens too: the roomy call retried it with 16
             assert r["completion"].startswith(s["completion"]) and r["completion"] != s["completion"]

@@ -102,7 +102,7 @@ def load_examples(path: Path, task: Task) -> list[EvalExample]:
 
 def _max_new_tokens(tokenizer: Any, task: Task, examples: list[EvalExample]) -> int:
     """Room for the longest reference answer and a margin; 512 when there are no references.
-    (:func:`formtune.generation.generate` gives a row that runs out of it twice the room.)"""
+    (A row that runs out of it is decoded once more with twice the room: see :func:`evaluate`.)"""
     lengths = [len(tokenizer(task.format.render(e.expected), add_special_tokens=False)["input_ids"])
                for e in examples if e.expected is not None]
     return int(max(lengths) * 1.25) + 16 if lengths else 512
@@ -157,10 +157,10 @@ def evaluate(task: Task, examples: list[EvalExample], variants: list[Variant], o
         constraint = build_constraint(model, tokenizer, decoding.output_type) if variant.constrained else None
         # A lenient task scores text around a document too, so no row is cut short there.
         viable = None if task.spec.lenient else task.format.viable
+        room = _max_new_tokens(tokenizer, task, examples)
         with progress_bar(progress, f"eval {variant.name}", len(examples)) as advance:
             outputs = generate(model, tokenizer, conversations, batch_size=batch_size, constraint=constraint,
-                               viable=viable, max_new_tokens=_max_new_tokens(tokenizer, task, examples),
-                               on_batch=advance)
+                               viable=viable, max_new_tokens=room, retry_room=2 * room, on_batch=advance)
         predictions = out_dir / "predictions" / f"{variant.name}.jsonl"
         scores = _score(task, examples, outputs, metrics, predictions, task.format.completion_reader(task, tokenizer))
         by_template = template_averages(read_rows(predictions))

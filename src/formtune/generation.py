@@ -159,7 +159,7 @@ def _contiguous_head_input(model: Any) -> Iterator[None]:
 
 def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *, max_new_tokens: int,
              batch_size: int, constraint: Constraint | None = None, viable: Callable[[str], bool] | None = None,
-             on_batch: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+             retry_room: int | None = None, on_batch: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """Greedy completions of chat conversations in batches (shortest prompts batched together).
 
     A conversation is a chat row as :meth:`formtune.Format.conversation` makes it:
@@ -167,10 +167,11 @@ def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *,
     Returns, per conversation: the completion, its prompt token count, its latency (the batch's
     wall time divided by the batch size, since a batch is decoded together), ``hopeless``: whether
     ``viable`` says it can no longer become valid (such a row was stopped as soon as that was so),
-    and ``cut``: whether it still ran out of room. ``max_new_tokens`` is a guess from reference
-    answers, and a model may rightly answer at more length (a working-out the references lack), so
-    a row that runs out of room while it can still become valid is decoded once more, with the other
-    such rows, with twice the room; its latency is that of the second decoding.
+    and ``cut``: whether it ran out of room. With ``retry_room``, a row that runs out of
+    ``max_new_tokens`` while it can still become valid is decoded once more, with the other such
+    rows, with ``retry_room`` new tokens, and its latency is that of the second decoding: the
+    evaluator's room is a guess from reference answers, and a model may rightly answer at more
+    length (a working-out the references lack).
     """
     from formtune.chat_templates import require_tool_template
 
@@ -197,7 +198,8 @@ def generate(model: Any, tokenizer: Any, conversations: list[dict[str, Any]], *,
                 on_batch(len(batch))
 
     decode(order, max_new_tokens, count=True)
-    decode([i for i in order if results[i]["cut"]], 2 * max_new_tokens, count=False)
+    if retry_room is not None:
+        decode([i for i in order if results[i]["cut"]], retry_room, count=False)
     return results
 
 
