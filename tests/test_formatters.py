@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 
@@ -27,6 +28,16 @@ def test_every_date_spelling_is_the_same_day(day):
         assert not re.fullmatch(r"\d{2}/\d{2}/\d{4}", text)  # day-or-month-first is never used
 
 
+@pytest.mark.parametrize("day", ["2024-03-05", "1999-12-31", "2030-01-11"])
+def test_every_day_spelling_is_the_same_day_without_its_year(day):
+    seen = spellings(lambda f: f.day(day))
+    assert len(seen) >= 8
+    for text in seen:
+        assert not re.search(r"\d{4}", text), text
+        parsed = dates.parse(text.replace("the ", "").replace("of ", ""), default=dt.datetime(2000, 1, 1))
+        assert parsed.strftime("%m-%d") == day[5:], text
+
+
 @pytest.mark.parametrize("value", [3, 17, 1234, 56789, 12.5])
 def test_every_number_spelling_is_the_same_number(value):
     words = {num2words(n): n for n in range(21)}
@@ -42,6 +53,14 @@ def test_money_spellings_carry_amount_and_currency():
     assert {"€1234.50", "1,234.50 EUR", "EUR 1234.50", "1234.50 euros"} <= seen
     for text in seen:
         assert float(re.sub(r"[^\d.]", "", text)) == 1234.5 and re.search("€|EUR|euros", text), text
+
+
+def test_money_with_a_decimal_comma_is_never_grouped():
+    seen = spellings(lambda f: f.money(1234.5, "EUR", decimal_comma=True))
+    assert {"€1234,50", "1234,50 EUR", "1234,50 euros"} <= seen
+    for text in seen:
+        assert float(re.sub(r"[^\d,]", "", text).replace(",", ".")) == 1234.5 and "." not in text, text
+    assert spellings(lambda f: f.money(43, "EUR", decimal_comma=True)) & {"43,00€", "43€"} == {"43,00€", "43€"}
 
 
 def test_say_uses_the_tasks_phrases_and_falls_back_to_the_value():

@@ -53,6 +53,17 @@ class Formatters:
             f"{day.day:02d}-{short}-{day.year}", f"{month} {_ordinal(day.day)} {day.year}",
         ])
 
+    def day(self, value: str | dt.date) -> str:
+        """A date without its year ("July 2nd", "2 July", "the 2nd of July", "Wednesday 2 July"), as
+        people write a recent date in a message whose own date gives the year. Only for dates the
+        text's reader can place: within a year before (or after) a date the text states."""
+        day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
+        month, short, weekday, nth = day.strftime("%B"), day.strftime("%b"), day.strftime("%A"), _ordinal(day.day)
+        return self._rng.choice([
+            f"{month} {day.day}", f"{month} {nth}", f"{day.day} {month}", f"{nth} {month}", f"the {nth} of {month}",
+            f"{short} {day.day}", f"{day.day} {short}", f"{weekday} {day.day} {month}", f"{weekday}, {month} {nth}",
+        ])
+
     def number(self, value: int | float) -> str:
         """A number with or without thousands separators; small whole numbers also in words."""
         if isinstance(value, bool):
@@ -65,13 +76,18 @@ class Formatters:
             options.append(f"{int(value):,}".replace(",", " "))  # thin-space style grouping
         return self._rng.choice(options)
 
-    def money(self, amount: float, currency: str = "EUR") -> str:
-        """An amount with its currency as a symbol, a code or a name, before or after."""
+    def money(self, amount: float, currency: str = "EUR", decimal_comma: bool = False) -> str:
+        """An amount with its currency as a symbol, a code or a name, before or after. With
+        ``decimal_comma`` the cents follow a comma, as much of Europe writes them ("43,67 €"), and
+        thousands are never grouped (a grouped "1.234,50" would read as 1.234 to others)."""
         code = str(currency).upper()
         symbol, name = _CURRENCY.get(code, (code, code))
         plain = f"{amount:.2f}" if not float(amount).is_integer() or self._rng.random() < 0.5 else f"{int(amount)}"
-        grouped = f"{float(plain):,.2f}" if "." in plain else f"{int(float(plain)):,}"
-        number = self._rng.choice([plain, grouped])
+        if decimal_comma:
+            number = plain.replace(".", ",")
+        else:
+            grouped = f"{float(plain):,.2f}" if "." in plain else f"{int(float(plain)):,}"
+            number = self._rng.choice([plain, grouped])
         return self._rng.choice([f"{symbol}{number}", f"{number} {code}", f"{code} {number}", f"{number} {name}",
                                  f"{number}{symbol}" if len(symbol) == 1 else f"{number} {symbol}"])
 

@@ -5,8 +5,8 @@ from the example's own seeded random stream, so wording varies but stays reprodu
 
 - ``pick(a, b, ...)`` or ``pick([a, b, ...])`` — one of the options;
 - ``chance(p)`` — true with probability ``p``;
-- ``fmt`` — value formatters (:mod:`formtune.formatters`): ``fmt.date(d)``, ``fmt.number(n)``,
-  ``fmt.money(amount, currency)``, ``fmt.say(field, value)`` (the task's ``phrases:``),
+- ``fmt`` — value formatters (:mod:`formtune.formatters`): ``fmt.date(d)``, ``fmt.day(d)`` (no year),
+  ``fmt.number(n)``, ``fmt.money(amount, currency)``, ``fmt.say(field, value)`` (the task's ``phrases:``),
   ``fmt.listing(items)``, each in one of many spellings.
 
 Templates can share macros from files beside the task:
