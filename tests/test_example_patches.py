@@ -31,7 +31,7 @@ def test_a_benchmark_patch_applies_to_the_example_and_its_rows_are_accepted(tmp_
     assert applied.returncode == 0, applied.stderr
     task_file = tmp_path / "examples" / "refund-rules" / "task.yaml"
     text = task_file.read_text()
-    smaller = text.replace("  train: 1200\n", "  train: 60\n").replace("  eval: 180\n", "  eval: 12\n")
+    smaller = text.replace("  train: 1200\n", "  train: 60\n").replace("  eval: 300\n", "  eval: 15\n")
     assert smaller.count("\n") == text.count("\n") and smaller != text
     task_file.write_text(smaller)
     summary = build_dataset(load_task(task_file), tmp_path / "data", progress=False)
