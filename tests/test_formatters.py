@@ -60,7 +60,7 @@ def test_money_with_a_decimal_comma_is_never_grouped():
     assert {"€1234,50", "1234,50 EUR", "1234,50 euros"} <= seen
     for text in seen:
         assert float(re.sub(r"[^\d,]", "", text).replace(",", ".")) == 1234.5 and "." not in text, text
-    assert spellings(lambda f: f.money(43, "EUR", decimal_comma=True)) & {"43,00€", "43€"} == {"43,00€", "43€"}
+    assert {"43,00€", "43€"} <= spellings(lambda f: f.money(43, "EUR", decimal_comma=True))
 
 
 def test_say_uses_the_tasks_phrases_and_falls_back_to_the_value():

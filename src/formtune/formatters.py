@@ -35,6 +35,11 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
+def _as_date(value: str | dt.date) -> dt.date:
+    """An ISO date (``2024-03-05``, or a datetime's text) or a date/datetime as a date."""
+    return dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
+
+
 class Formatters:
     """The ``fmt`` object of templates, bound to one example's random stream and the task's phrases."""
 
@@ -44,7 +49,7 @@ class Formatters:
 
     def date(self, value: str | dt.date) -> str:
         """An unambiguous spelling of an ISO date (``2024-03-05``) or a date/datetime."""
-        day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
+        day = _as_date(value)
         month, short = day.strftime("%B"), day.strftime("%b")
         return self._rng.choice([
             day.isoformat(), f"{month} {day.day}, {day.year}", f"{day.day} {month} {day.year}",
@@ -57,7 +62,7 @@ class Formatters:
         """A date without its year ("July 2nd", "2 July", "the 2nd of July", "Wednesday 2 July"), as
         people write a recent date in a message whose own date gives the year. Only for dates the
         text's reader can place: within a year before (or after) a date the text states."""
-        day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
+        day = _as_date(value)
         month, short, weekday, nth = day.strftime("%B"), day.strftime("%b"), day.strftime("%A"), _ordinal(day.day)
         return self._rng.choice([
             f"{month} {day.day}", f"{month} {nth}", f"{day.day} {month}", f"{nth} {month}", f"the {nth} of {month}",
