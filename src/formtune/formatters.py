@@ -69,6 +69,13 @@ class Formatters:
             f"{short} {day.day}", f"{day.day} {short}", f"{weekday} {day.day} {month}", f"{weekday}, {month} {nth}",
         ])
 
+    def ordinal(self, value: int) -> str:
+        """A whole number as an ordinal in digits ("1st", "22nd", "13th"), as in "on the 8th of last
+        month"; it draws nothing from the stream."""
+        if isinstance(value, bool) or not float(value).is_integer():
+            raise TypeError(f"fmt.ordinal() takes a whole number, not {value!r}")
+        return _ordinal(int(value))
+
     def number(self, value: int | float) -> str:
         """A number with or without thousands separators; small whole numbers also in words."""
         if isinstance(value, bool):
