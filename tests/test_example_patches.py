@@ -15,7 +15,7 @@ from formtune.dataset import build_dataset, read_rows
 from formtune.task import load_task
 
 # Each patch and an answer key only its arm writes.
-ADDS = {"refund_checks": "rules_hold", "refund_windows": "delivered_plus_30"}
+ADDS = {"refund_checks": "rules_hold", "refund_quotes": "amount_quote", "refund_windows": "delivered_plus_30"}
 
 
 def test_every_patch_is_checked():

@@ -175,7 +175,8 @@ def stated_name(fact: Fact) -> str:
 
 
 def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bool = False,
-                 windows: Mapping[str, Sequence[int]] | None = None, worked: Collection[str] = ()) -> dict[str, Any]:
+                 windows: Mapping[str, Sequence[int]] | None = None, worked: Collection[str] = (),
+                 quotes: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The facts as an answer states them (``rules.state``): relative dates as whole days before
     their reference, other facts as in JSON. References of relative dates are left out (only the
     difference matters to the rules) unless ``dates`` (``rules.state_dates``): then the reference
@@ -184,9 +185,13 @@ def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bo
     with the day counts the rules compare it with: for those the answer states, in place of the
     day count, the date plus each count (``delivered_plus_30``) and that window's end beside its
     reference (:func:`side_by_side`). ``worked`` (``rules.state_working``) names relative dates the
-    input gave as dates only whose count the answer works out (:func:`day_sums`) just before it."""
-    stated = {}
+    input gave as dates only whose count the answer works out (:func:`day_sums`) just before it.
+    ``quotes`` (``rules.state_quotes``) holds the words of the input that gave some facts: each is
+    stated (:func:`quote_key`) just before the first key of its fact."""
+    stated: dict[str, Any] = {}
     for key, fact, how, days in _stated(facts, dates, windows or {}, worked):
+        if quotes and fact.name in quotes and quote_key(fact) not in stated:
+            stated[quote_key(fact)] = quotes[fact.name]
         if how == "days":
             stated[key] = (values[fact.spec.relative_to] - values[fact.name]).days
         elif how == "value":
@@ -257,6 +262,21 @@ def working_key(fact: Fact) -> str:
     """The key under which an answer works out a relative date's day count (``rules.state_working``):
     ``delivered_to_today``."""
     return f"{fact.name}_to_{fact.spec.relative_to}"
+
+
+def quote_key(fact: Fact) -> str:
+    """The key under which an answer quotes the words that gave a fact (``rules.state_quotes``):
+    ``amount_quote``."""
+    return f"{fact.name}_quote"
+
+
+def without_quotes(facts: Mapping[str, Fact], stated: Any) -> Any:
+    """What an answer states, its quotes left out: the words are the model's way to find a fact;
+    the fact itself is what is judged, and a held-out input has no quotes to compare with."""
+    if not isinstance(stated, dict):
+        return stated
+    quoted = {quote_key(fact) for fact in facts.values()}
+    return {key: value for key, value in stated.items() if key not in quoted}
 
 
 def _stated(facts: Mapping[str, Fact], dates: bool, windows: Mapping[str, Sequence[int]],

@@ -13,13 +13,14 @@ learnt the rules or the examples. Input templates listed in ``data.holdout_templ
 evaluation inputs only, as for any generator.
 
 Templates see ``facts`` (dates as dates), ``answer``, ``pick``, ``chance``, ``fmt`` (the value
-formatters: dates, money, numbers in many spellings), ``words(n)`` (a number in words) and
-``told(fact, form)`` (see :class:`Told`).
+formatters: dates, money, numbers in many spellings), ``words(n)`` (a number in words),
+``told(fact, form)`` and ``said(fact, text)`` (see :class:`Told`).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,18 +61,31 @@ class Told:
     ``rules.state_windows`` the answer states its windows (the date plus the rule's days, then set
     beside the reference part by part) instead of a count, and with ``rules.state_working`` works
     the count out in small sums before stating it. Returns ``""``
-    to be written anywhere in a template; templates that never call it get the usual answer."""
+    to be written anywhere in a template; templates that never call it get the usual answer.
+
+    ``said(fact, text)`` returns ``text`` as it is and notes it as the words that give ``fact``
+    (``{{ said("amount", p.amount(facts)) }}``), so that with ``rules.state_quotes`` the answer
+    quotes them before stating the fact. The first words noted for a fact are its quote.
+    Neither draws from the row's random stream: rows are the same with the options or without."""
 
     FORMS = ("date",)
 
-    def __init__(self) -> None:
+    def __init__(self, facts: Collection[str]) -> None:
         self.forms: dict[str, str] = {}
+        self.quotes: dict[str, str] = {}
+        self._facts = facts
 
     def __call__(self, fact: str, form: str) -> str:
         if form not in self.FORMS:
             raise ValueError(f"told({fact!r}, {form!r}): the form is one of {', '.join(self.FORMS)}")
         self.forms[fact] = form
         return ""
+
+    def said(self, fact: str, text: Any) -> Any:
+        if fact not in self._facts:
+            raise ValueError(f"said({fact!r}, ...): no such fact; the facts are {', '.join(self._facts)}")
+        self.quotes.setdefault(fact, " ".join(str(text).split()))
+        return text
 
 
 @dataclass
@@ -167,12 +181,14 @@ class RulesGenerator:
             answer[name] = render(template, rng, facts=facts, answer=dict(answer))
         output = {name: answer[name] for name in plan.order}
         input_template = rng.choice(plan.templates[split])
-        told = Told()
-        text = render(task.templates[input_template], rng, facts=facts, answer=output, told=told)
+        told = Told(ruleset.facts)
+        text = render(task.templates[input_template], rng, facts=facts, answer=output, told=told, said=told.said)
         windows = {name: days for name, days in ruleset.windows.items() if told.forms.get(name) == "date"}
         worked = [name for name in ruleset.worked if told.forms.get(name) == "date"]
-        if windows or worked:  # told draws nothing, so the stream (and every other row) is as without them
-            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows, worked)
+        quotes = told.quotes if ruleset.spec.state_quotes else {}
+        if windows or worked or quotes:  # told draws nothing, so the stream (and every other row) is as without them
+            output[ruleset.spec.state] = stated_facts(ruleset.facts, facts, ruleset.spec.state_dates, windows, worked,
+                                                      quotes)
         return Draft(output=output, input=text, meta={
             "template": input_template, "facts": facts_to_json(ruleset.facts, facts), "branch": decision.branch,
             "fired": decision.fired, "boundary": point.boundary,

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from formtune.violations import Violation
 from formtune_rules.facts import (counts_follow_dates, facts_from_json, facts_from_stated, stated_facts,
-                                  windows_follow_dates, windows_stated, worked_stated, working_follows_dates)
+                                  windows_follow_dates, windows_stated, without_quotes, worked_stated,
+                                  working_follows_dates)
 from formtune_rules.ruleset import Decision, RuleSet
 from formtune_rules.style import pointer_get, style_problems
 
@@ -80,7 +81,7 @@ def judge(ruleset: RuleSet, value: Any, text: str, facts: dict[str, Any] | None)
                 verdict.violations.append(_rule_violation(ruleset, decision, facts or {}, name, got))
     own_decision = None  # what the rules make of the facts the answer states (rules.state)
     if decision is not None and ruleset.spec.state is not None:
-        stated = answer.get(ruleset.spec.state) if value is not None else None
+        stated = without_quotes(ruleset.facts, answer.get(ruleset.spec.state)) if value is not None else None
         # Either form is a right reading where windows or workings may be stated: the truth in the answer's form.
         windows = ruleset.windows
         truth = stated_facts(ruleset.facts, facts or {}, ruleset.spec.state_dates,

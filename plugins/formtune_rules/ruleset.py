@@ -224,9 +224,10 @@ class _Loader:
             if ss.when is not None:
                 condition = self._compile(engine, ss.when, style_names, ("style", i, "when"), f"style rule {ss.id!r}")
             style.append(StyleRule(ss, condition))
-        if spec.state_dates and spec.state is None:
-            raise self.fail(("state_dates",), "'state_dates' says how the facts are stated; it needs 'state', "
-                            "the answer field that states them")
+        for option in ("state_dates", "state_quotes"):
+            if getattr(spec, option) and spec.state is None:
+                raise self.fail((option,), f"'{option}' says how the facts are stated; it needs 'state', "
+                                "the answer field that states them")
         needs_dates = {"state_windows": "states a relative date plus some days in place of its day count",
                        "state_working": "works out a relative date's day count from the date"}
         for option, does in needs_dates.items():

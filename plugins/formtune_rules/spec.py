@@ -154,6 +154,12 @@ class RuleSetSpec(BaseModel):
                                 "('delivered_to_today': '05: 31 - 25 = 6, 06: 6 + 30 = 36, 07: 36 + 11 = 47'), so "
                                 "that a small model counts the days between two dates in steps it can do. Relative "
                                 "dates must lie before their reference (max: 0).")
+    state_quotes: bool = Field(False, description="With 'state': where an input template marks the words that "
+                               "give a fact ({{ said('amount', text) }} writes the text and marks it), the answer "
+                               "quotes those words just before stating the fact ('amount_quote': 'fifty euros and "
+                               "four cents', then 'amount': 50.04), so that a small model first finds the words, "
+                               "then rewrites them. The quotes are not judged; the facts are. The answer's schema "
+                               "needs a string property '<fact>_quote' for each quoted fact.")
     state_rules: str | None = Field(None, description="An answer field (an object) in which the answer states, "
                                     "after the facts and before the decided fields, whether each logic rule holds "
                                     "({rule id: true or false}, highest priority first); the decided fields then "
