@@ -14,8 +14,9 @@ from conftest import ROOT
 from formtune.dataset import build_dataset, read_rows
 from formtune.task import load_task
 
-# Each patch and an answer key only its arm writes.
-ADDS = {"refund_checks": "rules_hold", "refund_quotes": "amount_quote", "refund_windows": "delivered_plus_30"}
+# Each patch and what only its arm's rows hold: an answer key, or a training wording.
+ADDS = {"refund_checks": "rules_hold", "refund_noisy": '"template": "case-record"', "refund_quotes": "amount_quote",
+        "refund_windows": "delivered_plus_30"}
 
 
 def test_every_patch_is_checked():
@@ -37,4 +38,4 @@ def test_a_benchmark_patch_applies_to_the_example_and_its_rows_are_accepted(tmp_
     summary = build_dataset(load_task(task_file), tmp_path / "data", progress=False)
     assert not summary.rejected
     rows = read_rows(tmp_path / "data" / "train.jsonl")
-    assert len(rows) == 60 and any(ADDS[name] in json.dumps(row["output"]) for row in rows)
+    assert len(rows) == 60 and any(ADDS[name] in json.dumps(row) for row in rows)
