@@ -187,7 +187,8 @@ def stated_facts(facts: Mapping[str, Fact], values: Mapping[str, Any], dates: bo
     reference (:func:`side_by_side`). ``worked`` (``rules.state_working``) names relative dates the
     input gave as dates only whose count the answer works out (:func:`day_sums`) just before it.
     ``quotes`` (``rules.state_quotes``) holds the words of the input that gave some facts: each is
-    stated (:func:`quote_key`) just before the first key of its fact."""
+    stated (:func:`quote_key`) just before the first key of its fact; a fact the answer does not
+    state (a reference without ``dates``) is not quoted either."""
     stated: dict[str, Any] = {}
     for key, fact, how, days in _stated(facts, dates, windows or {}, worked):
         if quotes and fact.name in quotes and quote_key(fact) not in stated:
