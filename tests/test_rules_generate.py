@@ -106,7 +106,7 @@ def test_the_example_task_holds_out_its_combinations(tmp_path):
     train = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
     held = set(rule_set(task).spec.holdout_branches)
     assert len(train) == task.spec.data.train and not any(r["provenance"]["branch"] in held for r in train)
-    held_out_wordings = {"voicemail", "letter", "forum", "messages", "proxy", "call", "review"}
+    held_out_wordings = {"voicemail", "letter", "forum", "messages", "proxy", "call", "review", "market", "esl"}
     assert not any(r["provenance"]["template"] in held_out_wordings for r in train)
     evaluation = [json.loads(line) for line in (tmp_path / "eval.jsonl").read_text().splitlines()]
     assert {r["provenance"]["template"] for r in evaluation} == held_out_wordings
